@@ -1,0 +1,3 @@
+export async function main(_argv: string[]): Promise<void> {
+  process.stderr.write("not yet\n");
+}

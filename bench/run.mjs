@@ -1,0 +1,1 @@
+console.log("pnpm bench: not yet (the benchmarks issue adds it); see pnpm bench:protocol");

@@ -1,0 +1,1 @@
+console.log("pnpm demo: not yet (the apps issue adds it)");

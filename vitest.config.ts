@@ -1,0 +1,29 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (dir: string) => fileURLToPath(new URL(`./${dir}/src/index.ts`, import.meta.url));
+const report = process.env.UPTIME_TEST_REPORT;
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources of workspace packages, not their dist.
+    alias: {
+      "@uptime/protocol": src("packages/protocol"),
+      "@uptime/ssh-probe": src("packages/ssh-probe"),
+      "@uptime/transport-zmq": src("packages/transport-zmq"),
+      "@uptime/test-fleet": src("packages/test-fleet"),
+    },
+  },
+  test: {
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "apps/*/src/**/*.test.ts",
+      "apps/*/test/**/*.test.ts",
+    ],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks",
+    reporters: report ? ["default", ["json", { outputFile: report }]] : ["default"],
+  },
+});
