@@ -45,6 +45,7 @@ const samples: MessageBody[] = [
     error: { code: "DNS", message: "getaddrinfo ENOTFOUND bzz" },
   },
   { t: "receipt", job: "j1", seqs: [0, 1, 2] },
+  { t: "receipt", job: "j1", seqs: [3, 4], failed: 1 },
   { t: "job-start", job: "j1", total: 1000, at: 1_764_000_000_000 },
   { t: "job-end", job: "j1", total: 1000, done: 1000, failed: 3, cancelled: false, at: 1_764_000_000_000 },
   { t: "stop", job: "j1", reason: "cancelled by operator" },

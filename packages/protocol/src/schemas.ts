@@ -97,12 +97,16 @@ export const ResultSchema = v.variant("ok", [
   v.object({ ...resultBase, ok: v.literal(false), error: ProbeErrorSchema }),
 ]);
 
-/** Sink to sender: these sequence numbers of the job are durably stored. */
+/**
+ * Sink to sender (relayed by the worker that sent the results): these sequence numbers
+ * of the job are durably stored; `failed` of them were error results.
+ */
 export const ReceiptSchema = v.object({
   v: version,
   t: v.literal("receipt"),
   job: jobId,
   seqs: v.pipe(v.array(count), v.minLength(1), v.maxLength(LIMITS.receiptSeqs)),
+  failed: v.optional(count),
 });
 
 /** Sender to sink (and workers): a job begins, with `total` tasks numbered 0..total-1. */
