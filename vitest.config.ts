@@ -12,6 +12,7 @@ export default defineConfig({
       "@uptime/ssh-probe": src("packages/ssh-probe"),
       "@uptime/transport-zmq": src("packages/transport-zmq"),
       "@uptime/test-fleet": src("packages/test-fleet"),
+      "@uptime/cli-kit": src("packages/cli-kit"),
     },
   },
   test: {

@@ -1,0 +1,144 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import type { Result } from "@uptime/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { formatResult } from "./format.js";
+import { SinkStore } from "./store.js";
+import { JobSummary } from "./summary.js";
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+async function tempDir() {
+  const d = await mkdtemp(join(tmpdir(), "sink-store-"));
+  dirs.push(d);
+  return d;
+}
+
+function result(seq: number, ok = true, job = "j1"): Result {
+  const base = {
+    v: 1 as const,
+    t: "result" as const,
+    job,
+    seq,
+    attempt: 1,
+    target: `host${seq}`,
+    worker: "worker1",
+    slot: seq % 4,
+    durationMs: seq,
+    at: 0,
+  };
+  return ok
+    ? {
+        ...base,
+        ok: true,
+        uptime: {
+          raw: "up 65 days, 17:07",
+          text: "65 days, 17:07",
+          seconds: 65 * 86400 + 17 * 3600 + 7 * 60,
+        },
+      }
+    : { ...base, ok: false, error: { code: "DNS", message: "getaddrinfo ENOTFOUND bzz" } };
+}
+
+describe("formats", () => {
+  it("text is the original's line format", () => {
+    expect(formatResult(result(15), "text")).toBe(
+      "worker_id: worker1_3, host: host15, result: 65 days, 17:07\n",
+    );
+    expect(formatResult(result(19, false), "text")).toBe(
+      "worker_id: worker1_3, host: host19, error: DNS getaddrinfo ENOTFOUND bzz\n",
+    );
+  });
+  it("ndjson and csv carry the job and seq", () => {
+    expect(JSON.parse(formatResult(result(3), "ndjson"))).toMatchObject({ job: "j1", seq: 3, ok: true });
+    const bad = {
+      ...result(4, false),
+      error: { code: "EXIT_STATUS", message: 'exit 1: "no", sorry' },
+    } as Result;
+    expect(formatResult(bad, "csv")).toContain('"exit 1: ""no"", sorry"');
+  });
+});
+
+describe("SinkStore", () => {
+  it("stores each (job, seq) once, also across a restart", async () => {
+    const dir = await tempDir();
+    const outFile = join(dir, "out.txt");
+    const out = new PassThrough();
+    let s = await SinkStore.open({ outFile, format: "text", print: false, out });
+    expect((await s.write([result(0), result(1), result(1)])).length).toBe(2);
+    expect((await s.write([result(0), result(2)])).length).toBe(1);
+    await s.close();
+    s = await SinkStore.open({ outFile, format: "text", print: false, out });
+    expect(s.has("j1", 2)).toBe(true);
+    expect(s.has("j1", 3)).toBe(false);
+    expect((await s.write([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    await s.close();
+    const lines = (await readFile(outFile, "utf8")).trimEnd().split("\n");
+    expect(lines.map((l) => l.split("host: ")[1]?.split(",")[0])).toEqual([
+      "host0",
+      "host1",
+      "host2",
+      "host3",
+    ]);
+  });
+
+  it("cuts output written after the last journal commit (a sink killed between the two writes)", async () => {
+    const dir = await tempDir();
+    const outFile = join(dir, "out.ndjson");
+    const s = await SinkStore.open({ outFile, format: "ndjson", print: false });
+    await s.write([result(0), result(1)]);
+    await s.close();
+    const good = await readFile(outFile, "utf8");
+    // An uncommitted line and a torn one, as a kill -9 could leave them; plus a torn journal line.
+    await writeFile(outFile, `${good}${formatResult(result(2), "ndjson")}{"job":"j1","se`);
+    await writeFile(`${outFile}.journal`, `${await readFile(`${outFile}.journal`, "utf8")}["j1",2,9`);
+    const warnings: string[] = [];
+    const s2 = await SinkStore.open({
+      outFile,
+      format: "ndjson",
+      print: false,
+      warn: (m) => warnings.push(m),
+    });
+    expect(warnings.join()).toMatch(/cutting \d+ bytes/);
+    expect(await readFile(outFile, "utf8")).toBe(good);
+    expect(s2.has("j1", 2)).toBe(false);
+    await s2.write([result(2)]);
+    await s2.close();
+    const lines = (await readFile(outFile, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l).seq);
+    expect(lines).toEqual([0, 1, 2]);
+  });
+
+  it("writes the CSV header once", async () => {
+    const dir = await tempDir();
+    const outFile = join(dir, "out.csv");
+    let s = await SinkStore.open({ outFile, format: "csv", print: false });
+    await s.write([result(0)]);
+    await s.close();
+    s = await SinkStore.open({ outFile, format: "csv", print: false });
+    await s.write([result(1)]);
+    await s.close();
+    const text = await readFile(outFile, "utf8");
+    expect(text.match(/^job,seq/gm)?.length).toBe(1);
+    expect(text.trimEnd().split("\n").length).toBe(3);
+  });
+});
+
+describe("JobSummary", () => {
+  it("counts errors by code, keeps the slowest, buckets uptimes", () => {
+    const s = new JobSummary("j1");
+    for (let i = 0; i < 20; i++) s.add(result(i, i % 5 !== 0));
+    expect(s.ok).toBe(16);
+    expect(s.failed).toBe(4);
+    const text = s.format();
+    expect(text).toContain("failed by error: DNS 4");
+    expect(text).toContain("slowest: host19 0.02s");
+    expect(text).toContain("uptime: 30-90 days: 16");
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { type FlagSpec, parseCli, parseDuration, parseInteger, UsageError } from "./args.js";
+
+const spec = {
+  name: "uptime-demo",
+  version: "1.2.3",
+  summary: "a test",
+  usage: ["uptime-demo [options] FILE"],
+  flags: {
+    endpoint: {
+      type: "string",
+      short: "s",
+      env: "DEMO_ENDPOINT",
+      default: "tcp://x:1",
+      description: "where",
+    },
+    user: { type: "string", short: "u", env: "DEMO_USER", description: "who" },
+    verbose: { type: "boolean", env: "DEMO_VERBOSE", description: "talk" },
+  },
+} satisfies { flags: Record<string, FlagSpec> } & Parameters<typeof parseCli>[0];
+
+describe("parseCli", () => {
+  it("takes flags, then environment, then defaults", () => {
+    const r = parseCli(spec, ["-u", "alice", "f.txt"], { DEMO_ENDPOINT: "tcp://env:2", DEMO_VERBOSE: "1" });
+    expect(r).toEqual({
+      kind: "run",
+      flags: { endpoint: "tcp://env:2", user: "alice", verbose: true },
+      positionals: ["f.txt"],
+    });
+    const d = parseCli(spec, [], {});
+    expect(d.kind === "run" && d.flags).toEqual({ endpoint: "tcp://x:1", user: undefined, verbose: false });
+  });
+
+  it("a wrong flag is a usage error naming it", () => {
+    expect(() => parseCli(spec, ["--nope"], {})).toThrow(UsageError);
+    expect(() => parseCli(spec, ["--nope"], {})).toThrow(/--nope/);
+    expect(() => parseCli(spec, ["-u"], {})).toThrow(/-u/);
+    expect(() => parseCli(spec, [], { DEMO_VERBOSE: "maybe" })).toThrow(/DEMO_VERBOSE/);
+  });
+
+  it("help lists every flag with its env and default; version prints the version", () => {
+    const h = parseCli(spec, ["--help"], {});
+    expect(h.kind).toBe("help");
+    if (h.kind === "help") {
+      expect(h.text).toContain("--endpoint VALUE");
+      expect(h.text).toContain("env: DEMO_ENDPOINT");
+      expect(h.text).toContain("default: tcp://x:1");
+    }
+    expect(parseCli(spec, ["-V"], {})).toEqual({ kind: "version", text: "uptime-demo 1.2.3" });
+  });
+});
+
+describe("value parsers", () => {
+  it("integers and durations", () => {
+    expect(parseInteger("--c", "10", 1)).toBe(10);
+    expect(() => parseInteger("--c", "0", 1)).toThrow(/between 1/);
+    expect(() => parseInteger("--c", "ten", 1)).toThrow(/whole number/);
+    expect(parseDuration("--t", "5s")).toBe(5000);
+    expect(parseDuration("--t", "250")).toBe(250);
+    expect(parseDuration("--t", "2m")).toBe(120_000);
+    expect(() => parseDuration("--t", "soon")).toThrow(/duration/);
+  });
+});

@@ -1,0 +1,148 @@
+import { parseArgs } from "node:util";
+
+/** A wrong flag, a missing argument, a bad value: the CLI exits with code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly code = "USAGE";
+}
+
+export interface FlagSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Environment variable that sets this flag when it is not on the command line. */
+  env?: string;
+  default?: string | boolean;
+  /** Placeholder shown in --help, e.g. ENDPOINT. */
+  value?: string;
+  description: string;
+  multiple?: boolean;
+}
+
+export interface CliSpec<F extends Record<string, FlagSpec>> {
+  name: string;
+  version: string;
+  summary: string;
+  usage: string[];
+  flags: F;
+  /** Extra text after the flags in --help (examples, exit codes). */
+  epilog?: string;
+}
+
+type FlagValue<S extends FlagSpec> = S["type"] extends "boolean"
+  ? boolean
+  : S["multiple"] extends true
+    ? string[]
+    : S["default"] extends string
+      ? string
+      : string | undefined;
+
+export type ParsedFlags<F extends Record<string, FlagSpec>> = { [K in keyof F]: FlagValue<F[K]> };
+
+export type ParseOutcome<F extends Record<string, FlagSpec>> =
+  | { kind: "run"; flags: ParsedFlags<F>; positionals: string[] }
+  | { kind: "help"; text: string }
+  | { kind: "version"; text: string };
+
+const COMMON: Record<string, FlagSpec> = {
+  help: { type: "boolean", short: "h", description: "show this help and exit" },
+  version: { type: "boolean", short: "V", description: "print the version and exit" },
+};
+
+/**
+ * Parses argv with node:util parseArgs, then fills unset flags from their environment
+ * variables, then from defaults. Throws {@link UsageError} naming the flag for bad input.
+ */
+export function parseCli<F extends Record<string, FlagSpec>>(
+  spec: CliSpec<F>,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ParseOutcome<F> {
+  const all: Record<string, FlagSpec> = { ...spec.flags, ...COMMON };
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const [name, f] of Object.entries(all)) {
+    options[name] = {
+      type: f.type,
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.multiple ? { multiple: true } : {}),
+    };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${spec.name}: ${(err as Error).message.replace(/\. To specify.*$/s, "")}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) return { kind: "help", text: formatHelp(spec) };
+  if (values.version) return { kind: "version", text: `${spec.name} ${spec.version}` };
+  const flags: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(spec.flags)) {
+    let value = values[name];
+    if (value === undefined && f.env && env[f.env] !== undefined && env[f.env] !== "") {
+      const raw = env[f.env] as string;
+      if (f.type === "boolean") {
+        if (!/^(1|0|true|false|yes|no)$/i.test(raw)) {
+          throw new UsageError(
+            `${spec.name}: environment variable ${f.env}=${raw} is not a boolean (use 1/0, true/false)`,
+          );
+        }
+        value = /^(1|true|yes)$/i.test(raw);
+      } else {
+        value = f.multiple ? raw.split(",").filter(Boolean) : raw;
+      }
+    }
+    if (value === undefined)
+      value = f.default ?? (f.type === "boolean" ? false : f.multiple ? [] : undefined);
+    flags[name] = value;
+  }
+  return { kind: "run", flags: flags as ParsedFlags<F>, positionals: parsed.positionals };
+}
+
+/** A whole number in [min, max] from a flag or positional value, or a UsageError naming it. */
+export function parseInteger(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/** A duration in milliseconds: `500`, `500ms`, `5s`, `2m`. */
+export function parseDuration(name: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
+  if (!m) throw new UsageError(`${name} must be a duration like 500ms, 5s or 2m, got "${raw}"`);
+  const n = Number(m[1]);
+  const ms = m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
+  return Math.round(ms);
+}
+
+/** One of a closed set of words, or a UsageError listing them. */
+export function parseChoice<T extends string>(name: string, raw: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new UsageError(`${name} must be one of ${choices.join(", ")}, got "${raw}"`);
+}
+
+export function formatHelp(spec: CliSpec<Record<string, FlagSpec>>): string {
+  const rows: [string, string][] = [];
+  for (const [name, f] of Object.entries({ ...spec.flags, ...COMMON })) {
+    const left = `${f.short ? `-${f.short}, ` : "    "}--${name}${f.type === "string" ? ` ${f.value ?? "VALUE"}` : ""}`;
+    const extras = [
+      f.default !== undefined && f.default !== false ? `default: ${f.default}` : "",
+      f.env ? `env: ${f.env}` : "",
+    ].filter(Boolean);
+    rows.push([left, `${f.description}${extras.length ? ` (${extras.join("; ")})` : ""}`]);
+  }
+  const width = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
+  const lines = [
+    `${spec.name} ${spec.version}: ${spec.summary}`,
+    "",
+    "Usage:",
+    ...spec.usage.map((u) => `  ${u}`),
+    "",
+    "Options:",
+    ...rows.map(([l, r]) =>
+      l.length + 2 > width ? `  ${l}\n  ${" ".repeat(width)}${r}` : `  ${l.padEnd(width)}${r}`,
+    ),
+  ];
+  if (spec.epilog) lines.push("", spec.epilog.trimEnd());
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,14 @@
+export {
+  type CliSpec,
+  type FlagSpec,
+  formatHelp,
+  type ParsedFlags,
+  type ParseOutcome,
+  parseChoice,
+  parseCli,
+  parseDuration,
+  parseInteger,
+  UsageError,
+} from "./args.js";
+export { createLogger, EXIT, type Logger, type MainContext, runMain } from "./main.js";
+export { createProgress, type Progress, type ProgressState } from "./progress.js";

@@ -1,0 +1,83 @@
+import { UsageError } from "./args.js";
+
+/** Exit codes shared by every app. */
+export const EXIT = {
+  ok: 0,
+  /** Some hosts failed, where the command was asked to report that (`--fail-on-error`), or a runtime error. */
+  failed: 1,
+  /** Wrong flags or arguments, unreadable input files. */
+  usage: 2,
+  /** Stopped by a second signal. */
+  interrupted: 130,
+} as const;
+
+export interface MainContext {
+  /** Aborted on the first SIGINT/SIGTERM: drain and return. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** A logger writing `name: message` lines to stderr; debug lines only when verbose. */
+export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
+  const write = (msg: string) => process.stderr.write(`${name}: ${msg}\n`);
+  return {
+    debug: (msg) => {
+      if (options.verbose) write(msg);
+    },
+    info: (msg) => {
+      if (!options.quiet) write(msg);
+    },
+    warn: (msg) => write(`warning: ${msg}`),
+    error: (msg) => write(`error: ${msg}`),
+  };
+}
+
+/**
+ * The one top-level handler of an app: runs `fn`, maps errors to exit codes, and turns
+ * the first SIGINT/SIGTERM into an abort (clean drain) and the second into an immediate exit.
+ * The only place that calls `process.exit`.
+ */
+export async function runMain(name: string, fn: (ctx: MainContext) => Promise<number>): Promise<never> {
+  const controller = new AbortController();
+  const log = createLogger(name);
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log.info(`${sig}: draining (send it again to exit at once)`);
+      controller.abort(new Error(sig));
+    } else {
+      log.warn(`${sig} again: exiting now`);
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let code: number;
+  try {
+    code = await fn({ signal: controller.signal, log });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\nTry '${name} --help'.\n`);
+      code = EXIT.usage;
+    } else {
+      log.error(err instanceof Error ? err.message : String(err));
+      if (process.env.UPTIME_DEBUG && err instanceof Error && err.stack)
+        process.stderr.write(`${err.stack}\n`);
+      code = EXIT.failed;
+    }
+  }
+  // Let stdout drain before exiting, so piped output is complete.
+  await new Promise<void>((resolve) => {
+    if (process.stdout.writableLength === 0) resolve();
+    else process.stdout.once("drain", () => resolve());
+  });
+  process.exit(code);
+}
