@@ -14,7 +14,7 @@ export function formatResult(r: Result, format: OutputFormat): string {
   switch (format) {
     case "text":
       return r.ok
-        ? `worker_id: ${r.worker}_${r.slot}, host: ${r.target}, result: ${oneLine(r.uptime.text)}\n`
+        ? `worker_id: ${r.worker}_${r.slot}, host: ${r.target}, result: ${oneLine(r.uptime?.text ?? r.output ?? "")}\n`
         : `worker_id: ${r.worker}_${r.slot}, host: ${r.target}, error: ${r.error.code} ${oneLine(r.error.message)}\n`;
     case "ndjson": {
       const { v: _v, t: _t, ...rest } = r;

@@ -27,8 +27,11 @@ export class JobSummary {
   add(r: Result): void {
     if (r.ok) {
       this.ok++;
-      const i = BUCKETS.findIndex(([, max]) => r.uptime.seconds < max);
-      this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+      if (r.uptime) {
+        const seconds = r.uptime.seconds;
+        const i = BUCKETS.findIndex(([, max]) => seconds < max);
+        this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+      }
     } else {
       this.failed++;
       this.errors.set(r.error.code, (this.errors.get(r.error.code) ?? 0) + 1);

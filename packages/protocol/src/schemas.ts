@@ -91,7 +91,9 @@ export const ResultSchema = v.variant("ok", [
   v.object({
     ...resultBase,
     ok: v.literal(true),
-    uptime: UptimeSchema,
+    /** Absent only for a custom command whose output is not `uptime` output. */
+    uptime: v.optional(UptimeSchema),
+    /** The command's output, for a custom command. */
     output: v.optional(str(LIMITS.text)),
   }),
   v.object({ ...resultBase, ok: v.literal(false), error: ProbeErrorSchema }),
