@@ -1,1 +1,1 @@
-export {};
+export { type Inventory, readInventory } from "./inventory.js";

@@ -1,3 +1,105 @@
-export async function main(_argv: string[]): Promise<void> {
-  process.stderr.write("not yet\n");
+import { createLogger, EXIT, type MainContext, parseChoice, parseCli, runMain, UsageError } from "@uptime/cli-kit";
+import type { Result } from "@uptime/protocol";
+import { Collector, readAllowList, readKeyPair } from "@uptime/transport-zmq";
+import { OUTPUT_FORMATS, type OutputFormat } from "./format.js";
+import { SinkStore } from "./store.js";
+import { JobSummary } from "./summary.js";
+import { VERSION } from "./version.js";
+
+export const spec = {
+  name: "uptime-sink",
+  version: VERSION,
+  summary: "collects uptime results from workers, prints them and stores each exactly once",
+  usage: ["uptime-sink [OUTFILE] [options]", "uptime-sink results.txt --format ndjson --bind tcp://*:5558"],
+  flags: {
+    bind: { type: "string", short: "b", value: "ENDPOINT", env: "UPTIME_SINK_BIND", default: "tcp://*:5558", description: "where workers send results" },
+    format: { type: "string", short: "f", value: "FORMAT", env: "UPTIME_SINK_FORMAT", default: "text", description: "output format: text (the original's lines), ndjson or csv" },
+    quiet: { type: "boolean", short: "q", env: "UPTIME_SINK_QUIET", description: "do not print results to standard output (OUTFILE only)" },
+    "no-fsync": { type: "boolean", env: "UPTIME_SINK_NO_FSYNC", description: "do not fsync before sending receipts (faster, not crash-safe)" },
+    "exit-after-job": { type: "boolean", env: "UPTIME_SINK_EXIT_AFTER_JOB", description: "exit after the first job has ended" },
+    "curve-secret": { type: "string", value: "FILE", env: "UPTIME_SINK_CURVE_SECRET", description: "CURVE key pair of this sink (from uptime-worker --gen-key / writeKeyPair); enables CURVE" },
+    "curve-allow": { type: "string", value: "FILE", env: "UPTIME_SINK_CURVE_ALLOW", description: "allow-list of worker public keys, one per line (required with --curve-secret)" },
+    verbose: { type: "boolean", short: "v", env: "UPTIME_VERBOSE", description: "log every rejected frame and duplicate" },
+  },
+  epilog: `Output: one line per host, "worker_id: W_SLOT, host: H, result: 65 days, 17:07" or "..., error: CODE message".
+OUTFILE is appended to, with a journal beside it (OUTFILE.journal) so a restarted sink neither loses
+nor repeats a result. Summaries go to standard error.
+
+Exit codes: 0 ok, 1 runtime error, 2 usage error.`,
+} as const;
+
+export async function main(argv: string[]): Promise<void> {
+  await runMain(spec.name, (ctx) => run(argv, ctx));
+}
+
+async function run(argv: string[], { signal }: MainContext): Promise<number> {
+  const parsed = parseCli(spec, argv);
+  if (parsed.kind !== "run") {
+    process.stdout.write(`${parsed.text}\n`);
+    return EXIT.ok;
+  }
+  const { flags, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`uptime-sink: expected at most one OUTFILE, got ${positionals.length} arguments`);
+  const format: OutputFormat = parseChoice("--format", flags.format, OUTPUT_FORMATS);
+  if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
+    throw new UsageError("uptime-sink: --curve-secret and --curve-allow go together");
+  }
+  const log = createLogger(spec.name, { verbose: flags.verbose });
+  const outFile = positionals[0];
+  const curve = flags["curve-secret"]
+    ? { ...(await readKeyPair(flags["curve-secret"])), allow: await readAllowList(flags["curve-allow"] as string) }
+    : undefined;
+
+  const store = await SinkStore.open({
+    format,
+    print: !flags.quiet,
+    fsync: !flags["no-fsync"],
+    warn: log.warn,
+    ...(outFile ? { outFile } : {}),
+  });
+  const summaries = new Map<string, JobSummary>();
+  const summaryOf = (job: string) => {
+    let s = summaries.get(job);
+    if (!s) {
+      s = new JobSummary(job);
+      summaries.set(job, s);
+    }
+    return s;
+  };
+  let finished: () => void = () => {};
+  const jobEnded = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+
+  const collector = new Collector({
+    endpoint: flags.bind,
+    store: {
+      has: (job, seq) => store.has(job, seq),
+      write: async (results: Result[]) => {
+        for (const r of await store.write(results)) summaryOf(r.job).add(r);
+      },
+    },
+    logger: { warn: log.warn, info: log.debug, debug: log.debug, error: log.error },
+    ...(curve ? { curve } : {}),
+  });
+  collector.on("job-start", (m: { job: string; total: number }) => {
+    const s = summaryOf(m.job);
+    if (s.total === undefined) log.info(`job ${m.job} started: ${m.total} hosts`);
+    s.total = m.total;
+  });
+  collector.on("job-end", (m: { job: string; total: number; cancelled: boolean }) => {
+    const s = summaryOf(m.job);
+    s.total = m.total;
+    process.stderr.write(`${m.cancelled ? "(cancelled) " : ""}${s.format()}`);
+    if (flags["exit-after-job"]) finished();
+  });
+
+  await collector.bind();
+  log.info(`listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${curve ? ", CURVE on" : ""}`);
+  await Promise.race([jobEnded, new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }))]);
+  await collector.close();
+  await store.close();
+  const m = collector.metrics() as { rejected?: number };
+  if (m.rejected) log.warn(`${m.rejected} malformed or unauthorised frames were rejected`);
+  return EXIT.ok;
 }

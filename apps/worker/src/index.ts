@@ -1,1 +1,2 @@
-export {};
+export { Slots } from "./slots.js";
+export { toResult } from "./to-result.js";

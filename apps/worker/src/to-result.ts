@@ -1,0 +1,35 @@
+import type { Result, Task } from "@uptime/protocol";
+import type { ProbeResult } from "@uptime/ssh-probe";
+
+const MAX_TEXT = 8000;
+
+/** Maps a probe result onto the protocol's result message for the sink. */
+export function toResult(task: Task, probe: ProbeResult, worker: string, slot: number): Omit<Result, "v"> {
+  const base = {
+    t: "result" as const,
+    job: task.job,
+    seq: task.seq,
+    attempt: task.attempt,
+    target: task.target,
+    worker,
+    slot,
+    durationMs: Math.round(probe.durationMs * 10) / 10,
+    at: Date.now(),
+  };
+  if (probe.ok) {
+    if (!probe.uptime) return { ...base, ok: true, output: probe.output.slice(0, MAX_TEXT) };
+    const { raw, text, seconds, users, load } = probe.uptime;
+    return {
+      ...base,
+      ok: true,
+      uptime: {
+        raw: raw.slice(0, MAX_TEXT),
+        text: text.slice(0, MAX_TEXT),
+        seconds,
+        ...(users !== undefined ? { users } : {}),
+        ...(load ? { load } : {}),
+      },
+    };
+  }
+  return { ...base, ok: false, error: { code: probe.error.code, message: probe.error.message.slice(0, MAX_TEXT) } };
+}
