@@ -1,3 +1,167 @@
-export async function main(_argv: string[]): Promise<void> {
-  process.stderr.write("not yet\n");
+import { parseArgs } from "node:util";
+import { type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
+import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
+
+const USAGE = `Usage: uptime-test-fleet --hosts N [options]
+
+Serves N simulated SSH hosts on loopback addresses until SIGINT/SIGTERM.
+Prints one JSON line on stdout when listening; logs go to stderr.
+
+Options:
+  --hosts N                 number of hosts (required)
+  --first-address A         first loopback address (default 127.1.0.1)
+  --hosts-per-address K     hosts sharing one address on different ports (default 1)
+  --port P                  port of every listener, 0 = ephemeral (default 0)
+  --latency MS              delay added to every write of the server (default 0)
+  --user NAME               user written into the inventory (default fleet)
+  --out DIR                 where inventory.txt, known_hosts and id_ed25519 go (default: a temp dir)
+  --behaviours LIST         per-host behaviours, e.g. "5:auth-reject,7:silent"
+  --fail-rate R             fraction 0..1 of hosts given a deterministic mix of failure behaviours
+  --hold-cap MS             cap for never-ending connections (default 60000)
+  -v, --verbose             log connection diagnostics to stderr
+  -h, --help                show this help
+`;
+
+class UsageError extends Error {}
+
+function intFlag(
+  name: string,
+  value: string | undefined,
+  min: number,
+  fallback?: number,
+): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} expects a whole number >= ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+function parseBehaviours(text: string): Record<number, Behaviour> {
+  const out: Record<number, Behaviour> = {};
+  for (const part of text.split(",")) {
+    const item = part.trim();
+    if (item === "") continue;
+    const m = /^(\d+):([a-z-]+)$/.exec(item);
+    if (!m) throw new UsageError(`--behaviours expects INDEX:BEHAVIOUR items, got "${item}"`);
+    if (!isBehaviour(m[2])) throw new UsageError(`--behaviours: unknown behaviour "${m[2]}" in "${item}"`);
+    out[Number(m[1])] = m[2];
+  }
+  return out;
+}
+
+/** Turns argv into fleet options; throws UsageError for bad flags. */
+export function parseCliArgs(
+  argv: string[],
+): { help: true } | { help: false; verbose: boolean; options: FleetOptions } {
+  let values: ReturnType<typeof parse>["values"];
+  function parse(args: string[]) {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        hosts: { type: "string" },
+        "first-address": { type: "string" },
+        "hosts-per-address": { type: "string" },
+        port: { type: "string" },
+        latency: { type: "string" },
+        user: { type: "string" },
+        out: { type: "string" },
+        behaviours: { type: "string" },
+        "fail-rate": { type: "string" },
+        "hold-cap": { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  }
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return { help: true };
+  const hosts = intFlag("hosts", values.hosts, 1);
+  if (hosts === undefined) throw new UsageError("--hosts N is required");
+  const options: FleetOptions = { hosts };
+  if (values["first-address"] !== undefined) options.firstAddress = values["first-address"];
+  options.hostsPerAddress = intFlag("hosts-per-address", values["hosts-per-address"], 1, 1);
+  options.port = intFlag("port", values.port, 0, 0);
+  options.latencyMs = intFlag("latency", values.latency, 0, 0);
+  options.holdCapMs = intFlag("hold-cap", values["hold-cap"], 1, 60_000);
+  if (values.user !== undefined) options.user = values.user;
+  if (values.out !== undefined) options.dir = values.out;
+  const explicit = values.behaviours === undefined ? {} : parseBehaviours(values.behaviours);
+  let mix: ((index: number) => Behaviour) | undefined;
+  if (values["fail-rate"] !== undefined) {
+    const rate = Number(values["fail-rate"]);
+    if (values["fail-rate"].trim() === "" || !(rate >= 0 && rate <= 1)) {
+      throw new UsageError(`--fail-rate expects a fraction from 0 to 1, got "${values["fail-rate"]}"`);
+    }
+    mix = failureMix(rate);
+  }
+  const pick = mix;
+  options.behaviours = pick ? (i) => explicit[i] ?? pick(i) : explicit;
+  return { help: false, verbose: values.verbose === true, options };
+}
+
+/** Entry point of `uptime-test-fleet`; resolves when the fleet has been closed after a signal. */
+export async function main(argv: string[]): Promise<void> {
+  const log = (message: string): void => {
+    process.stderr.write(`uptime-test-fleet: ${message}\n`);
+  };
+  let parsed: ReturnType<typeof parseCliArgs>;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    log(err.message);
+    process.stderr.write("Try --help.\n");
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const { options, verbose } = parsed;
+  options.logger = { info: log, ...(verbose ? { debug: log } : {}) };
+  let fleet: Fleet;
+  try {
+    fleet = await startFleet(options);
+  } catch (err) {
+    log((err as Error).message);
+    process.exitCode = err instanceof TypeError ? 2 : 1;
+    return;
+  }
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      // A second signal exits at once.
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  const first = fleet.hosts[0];
+  const ready = {
+    ready: true,
+    hosts: fleet.hosts.length,
+    dir: fleet.dir,
+    inventory: fleet.inventoryPath,
+    knownHosts: fleet.knownHostsPath,
+    identity: fleet.clientKeyPath,
+    firstTarget: first?.target,
+    pid: process.pid,
+  };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  const signal = await signalled;
+  log(`${signal}: closing; stats ${JSON.stringify(fleet.stats())}`);
+  await fleet.close();
+  process.exitCode = 0;
 }

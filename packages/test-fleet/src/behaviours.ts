@@ -1,0 +1,84 @@
+import { hashIndex } from "./uptime-text.js";
+
+/**
+ * What a simulated host does when a client connects.
+ *
+ * - `ok`: answers `uptime` (and `cat /proc/uptime`) with its expected values, exit 0.
+ * - `auth-reject`: rejects every authentication method.
+ * - `changed-hostkey`: listed in known_hosts with the fleet key but serves a different key.
+ * - `hostkey-unknown`: serves the fleet key but has no known_hosts line.
+ * - `exit-status`: prints `uptime: simulated failure` on stderr and exits 3.
+ * - `huge-output`: writes 1 MiB to stdout, then exits 0.
+ * - `silent`: accepts TCP and never sends a byte.
+ * - `slow-banner`: sends its SSH identification line one byte per second, then works normally.
+ * - `garbage`: sends random bytes that are not SSH, then closes.
+ * - `close-after-auth`: destroys the connection right after authentication succeeds.
+ * - `no-exec-reply`: opens the session but never answers the exec request.
+ * - `stream-forever`: streams output until the client goes away (hard cap: `holdCapMs`).
+ */
+export type Behaviour =
+  | "ok"
+  | "auth-reject"
+  | "changed-hostkey"
+  | "hostkey-unknown"
+  | "exit-status"
+  | "huge-output"
+  | "silent"
+  | "slow-banner"
+  | "garbage"
+  | "close-after-auth"
+  | "no-exec-reply"
+  | "stream-forever";
+
+/** Every behaviour, `ok` first. */
+export const BEHAVIOURS: readonly Behaviour[] = [
+  "ok",
+  "auth-reject",
+  "changed-hostkey",
+  "hostkey-unknown",
+  "exit-status",
+  "huge-output",
+  "silent",
+  "slow-banner",
+  "garbage",
+  "close-after-auth",
+  "no-exec-reply",
+  "stream-forever",
+];
+
+/** The failure behaviours {@link failureMix} draws from. */
+export const FAILURE_BEHAVIOURS: readonly Behaviour[] = BEHAVIOURS.filter((b) => b !== "ok");
+
+const behaviourSet = new Set<string>(BEHAVIOURS);
+
+/** True when `value` names a behaviour. */
+export function isBehaviour(value: unknown): value is Behaviour {
+  return typeof value === "string" && behaviourSet.has(value);
+}
+
+/**
+ * A deterministic behaviour picker: about `rate` of the hosts fail, evenly spread over `from`.
+ *
+ * @example
+ * ```ts
+ * await startFleet({ hosts: 1000, behaviours: failureMix(0.05) });
+ * ```
+ */
+export function failureMix(
+  rate: number,
+  from: readonly Behaviour[] = FAILURE_BEHAVIOURS,
+): (index: number) => Behaviour {
+  if (!(typeof rate === "number" && rate >= 0 && rate <= 1)) {
+    throw new TypeError(`failureMix: rate must be a number from 0 to 1, got ${String(rate)}`);
+  }
+  if (from.length === 0 || !from.every(isBehaviour)) {
+    throw new TypeError(
+      `failureMix: from must be a non-empty list of behaviours, got ${JSON.stringify(from)}`,
+    );
+  }
+  const threshold = Math.round(rate * 0x1_0000_0000);
+  return (index) => {
+    if (hashIndex(index, 1001) >= threshold) return "ok";
+    return from[hashIndex(index, 1002) % from.length]!;
+  };
+}

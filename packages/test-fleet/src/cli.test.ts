@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, onTestFinished, test } from "vitest";
+
+const pkg = fileURLToPath(new URL("..", import.meta.url));
+const bin = join(pkg, "bin", "uptime-test-fleet.js");
+const distCli = join(pkg, "dist", "cli.js");
+
+/** The bin runs the built dist: fail loudly when it is missing or older than the sources. */
+function assertFreshBuild(): void {
+  if (!existsSync(distCli)) throw new Error(`${distCli} is missing: run \`pnpm build\` first`);
+  const built = statSync(distCli).mtimeMs;
+  const src = join(pkg, "src");
+  for (const f of readdirSync(src)) {
+    if (!f.endsWith(".test.ts") && statSync(join(src, f)).mtimeMs > built) {
+      throw new Error(`dist is older than src/${f}: run \`pnpm --filter @uptime/test-fleet build\``);
+    }
+  }
+}
+
+function startCli(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once("exit", (code) => resolve(code));
+  });
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("the CLI prints one ready line, serves, and exits 0 on SIGTERM", async () => {
+  assertFreshBuild();
+  const out = mkdtempSync(join(tmpdir(), "fleet-cli-"));
+  onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+  const cli = startCli([
+    "--hosts",
+    "4",
+    "--first-address",
+    "127.7.0.1",
+    "--out",
+    out,
+    "--behaviours",
+    "2:silent",
+  ]);
+  await until(() => cli.stdout().includes("\n"), 10_000);
+  const ready = JSON.parse(cli.stdout().trim());
+  expect(ready).toMatchObject({
+    ready: true,
+    hosts: 4,
+    dir: out,
+    inventory: join(out, "inventory.txt"),
+    knownHosts: join(out, "known_hosts"),
+    identity: join(out, "id_ed25519"),
+  });
+  const inventory = readFileSync(ready.inventory, "utf8").trim().split("\n");
+  expect(inventory).toHaveLength(4);
+  expect(inventory[3]).toMatch(/^fleet@127\.7\.0\.4:\d+$/);
+  cli.child.kill("SIGTERM");
+  expect(await exited(cli.child)).toBe(0);
+  expect(cli.stdout().trim().split("\n")).toHaveLength(1);
+  expect(cli.stderr()).toContain("SIGTERM");
+});
+
+test("bad flags exit 2 with a clear message", async () => {
+  assertFreshBuild();
+  for (const args of [["--hosts", "many"], ["--hosts", "3", "--behaviours", "1:teleport"], ["--nope"], []]) {
+    const cli = startCli(args);
+    expect(await exited(cli.child)).toBe(2);
+    expect(cli.stderr()).toMatch(/--hosts|teleport|nope/);
+  }
+});

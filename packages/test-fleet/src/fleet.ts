@@ -1,0 +1,260 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ssh2 from "ssh2";
+import { loopbackAddresses, parseLoopback } from "./addresses.js";
+import { type Behaviour, isBehaviour } from "./behaviours.js";
+import { createClientKey, createHostKey, knownHostsLine } from "./keys.js";
+import { type FleetStats, type HandlerContext, handleClient, handleSocket } from "./ssh-host.js";
+import { type ExpectedUptime, expectedUptime } from "./uptime-text.js";
+
+const { Server: SshServer } = ssh2;
+
+/** Where the fleet sends its diagnostics (it never prints). */
+export interface FleetLogger {
+  debug?(message: string): void;
+  info?(message: string): void;
+}
+
+/** Options of {@link startFleet}. */
+export interface FleetOptions {
+  /** Number of hosts (0 or more). */
+  hosts: number;
+  /** First loopback address; later hosts count upwards, skipping .0 and .255. @default "127.1.0.1" */
+  firstAddress?: string;
+  /** Port for every listener; 0 gives each listener its own ephemeral port. With `hostsPerAddress` > 1 the hosts
+   * of one address use `port`, `port + 1`, ... @default 0 */
+  port?: number;
+  /** Hosts that share one address (on different ports). @default 1 */
+  hostsPerAddress?: number;
+  /** Delay added to every write the server makes (one-way latency per write). @default 0 */
+  latencyMs?: number;
+  /** Behaviour per host index (missing indexes are `ok`), or a function of the index. @default all "ok" */
+  behaviours?: Record<number, Behaviour> | ((index: number) => Behaviour);
+  /** User name written into the inventory (any user name is accepted). @default "fleet" */
+  user?: string;
+  /** Directory for the written files; created if missing. @default a new temp dir, removed by close() */
+  dir?: string;
+  /** Upper bound for connections that would otherwise never end (silent, no-exec-reply, stream-forever).
+   * @default 60000 */
+  holdCapMs?: number;
+  /** Receives diagnostics. @default none */
+  logger?: FleetLogger;
+}
+
+/** One simulated host. */
+export interface FleetHost {
+  index: number;
+  address: string;
+  port: number;
+  /** `user@address:port`, the inventory line. */
+  target: string;
+  behaviour: Behaviour;
+  /** What the host answers to `uptime` (ok hosts), and what a parser must extract from it. */
+  expected: ExpectedUptime;
+}
+
+/** A running fleet. */
+export interface Fleet {
+  hosts: FleetHost[];
+  dir: string;
+  /** `inventory.txt`: one `user@address:port` per host. */
+  inventoryPath: string;
+  /** `known_hosts`: one line per host (none for `hostkey-unknown` hosts). */
+  knownHostsPath: string;
+  /** `id_ed25519`: the one client key every host accepts (mode 0600); `.pub` beside it. */
+  clientKeyPath: string;
+  /** `ssh-ed25519 AAAA... comment` */
+  clientPublicKey: string;
+  /** `ssh-ed25519 AAAA...`, the key known_hosts lists for every host. */
+  hostPublicKey: string;
+  /** Counters since start. */
+  stats(): FleetStats;
+  /** Stops every listener, drops every connection, removes the temp dir it created. Idempotent. */
+  close(): Promise<void>;
+}
+
+const LISTEN_BATCH = 512;
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new TypeError(`startFleet: ${option} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+
+async function openFilesSoftLimit(): Promise<number | undefined> {
+  try {
+    const text = await readFile("/proc/self/limits", "utf8");
+    const m = /^Max open files\s+(\d+)/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts `hosts` simulated SSH hosts on loopback and writes inventory, known_hosts and the client key.
+ *
+ * @example
+ * ```ts
+ * const fleet = await startFleet({ hosts: 10, behaviours: { 3: "auth-reject" } });
+ * console.log(fleet.inventoryPath, fleet.hosts[0]?.expected.text);
+ * await fleet.close();
+ * ```
+ */
+export async function startFleet(options: FleetOptions): Promise<Fleet> {
+  if (typeof options !== "object" || options === null) fail("options", "an object", options);
+  const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
+  const { user = "fleet", holdCapMs = 60_000, behaviours, logger } = options;
+  if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);
+  const first = parseLoopback(firstAddress);
+  if (first === undefined) fail("firstAddress", "a 127.x.y.z address not ending in .0 or .255", firstAddress);
+  if (!isInt(port, 0, 65_535)) fail("port", "a port number 0-65535", port);
+  if (!isInt(hostsPerAddress, 1, 65_535)) fail("hostsPerAddress", "a whole number >= 1", hostsPerAddress);
+  if (port !== 0 && port + hostsPerAddress - 1 > 65_535) {
+    fail("port", `at most ${65_536 - hostsPerAddress} with hostsPerAddress ${hostsPerAddress}`, port);
+  }
+  if (!(typeof latencyMs === "number" && latencyMs >= 0 && latencyMs < 600_000)) {
+    fail("latencyMs", "a number of ms >= 0", latencyMs);
+  }
+  if (!isInt(holdCapMs, 1, 3_600_000)) fail("holdCapMs", "a whole number of ms from 1 to 3600000", holdCapMs);
+  if (typeof user !== "string" || !/^[A-Za-z0-9._-]+$/.test(user)) fail("user", "a plain user name", user);
+  if (behaviours !== undefined && typeof behaviours !== "function" && typeof behaviours !== "object") {
+    fail("behaviours", "a record or a function of the host index", behaviours);
+  }
+  const behaviourOf = (index: number): Behaviour => {
+    const b = typeof behaviours === "function" ? behaviours(index) : (behaviours?.[index] ?? "ok");
+    if (!isBehaviour(b)) fail(`behaviours[${index}]`, "a known behaviour", b);
+    return b;
+  };
+  const addressCount = Math.ceil(count / hostsPerAddress);
+  const addresses = loopbackAddresses(first, addressCount);
+  if (addresses === undefined) {
+    fail("hosts", `few enough to fit in 127.0.0.0/8 from ${firstAddress}`, count);
+  }
+  const softLimit = await openFilesSoftLimit();
+  if (softLimit !== undefined && count + 64 > softLimit) {
+    throw new Error(
+      `startFleet: ${count} hosts need ${count} listening sockets but the open-files soft limit is ${softLimit}; ` +
+        "raise it (ulimit -n) or split the fleet over several processes (firstAddress per process)",
+    );
+  }
+
+  const hosts: FleetHost[] = [];
+  for (let i = 0; i < count; i++) {
+    const address = addresses[Math.floor(i / hostsPerAddress)]!;
+    const hostPort = port === 0 ? 0 : port + (i % hostsPerAddress);
+    hosts.push({
+      index: i,
+      address,
+      port: hostPort,
+      target: "",
+      behaviour: behaviourOf(i),
+      expected: expectedUptime(i),
+    });
+  }
+
+  const hostKey = createHostKey();
+  const altKey = hosts.some((h) => h.behaviour === "changed-hostkey") ? createHostKey() : hostKey;
+  const clientKey = createClientKey();
+  const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
+  const sockets = new Set<Socket>();
+  const debug = (message: string): void => logger?.debug?.(message);
+  const ctx: HandlerContext = {
+    clientKey,
+    latencyMs,
+    holdCapMs,
+    stats,
+    sockets,
+    debug,
+    inject: (socket, alternate) => (alternate ? altSsh : mainSsh).injectSocket(socket),
+  };
+  // One ssh2 server per host key: it holds the parsed key and the algorithm offer; listeners only inject sockets.
+  const mainSsh = new SshServer({ hostKeys: [{ key: hostKey.parsed }] }, (client) =>
+    handleClient(ctx, client),
+  );
+  const altSsh =
+    altKey === hostKey
+      ? mainSsh
+      : new SshServer({ hostKeys: [{ key: altKey.parsed }] }, (client) => handleClient(ctx, client));
+
+  const listeners: NetServer[] = [];
+  const closeListeners = async (): Promise<void> => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+  };
+
+  try {
+    for (let start = 0; start < count; start += LISTEN_BATCH) {
+      const batch = hosts.slice(start, start + LISTEN_BATCH);
+      await Promise.all(
+        batch.map(
+          (host) =>
+            new Promise<void>((resolve, reject) => {
+              const runtime = { index: host.index, behaviour: host.behaviour, expected: host.expected };
+              const server = createServer((socket) => handleSocket(ctx, runtime, socket));
+              listeners.push(server);
+              server.once("error", (err: NodeJS.ErrnoException) => {
+                reject(
+                  new Error(
+                    `startFleet: cannot listen on ${host.address}:${host.port}: ${err.code ?? err.message}`,
+                    { cause: err },
+                  ),
+                );
+              });
+              server.listen({ host: host.address, port: host.port, exclusive: true }, () => {
+                const addr = server.address();
+                if (addr !== null && typeof addr === "object") host.port = addr.port;
+                host.target = `${user}@${host.address}:${host.port}`;
+                server.on("error", (err) => debug(`listener ${host.target}: ${err.message}`));
+                resolve();
+              });
+            }),
+        ),
+      );
+    }
+  } catch (err) {
+    await closeListeners();
+    throw err;
+  }
+
+  const createdDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "uptime-fleet-")));
+  if (!createdDir) await mkdir(dir, { recursive: true });
+  const inventoryPath = join(dir, "inventory.txt");
+  const knownHostsPath = join(dir, "known_hosts");
+  const clientKeyPath = join(dir, "id_ed25519");
+  const knownLines: string[] = [];
+  for (const h of hosts) {
+    if (h.behaviour !== "hostkey-unknown")
+      knownLines.push(knownHostsLine(h.address, h.port, hostKey.publicLine));
+  }
+  await writeFile(inventoryPath, hosts.map((h) => `${h.target}\n`).join(""));
+  await writeFile(knownHostsPath, knownLines.map((l) => `${l}\n`).join(""));
+  await rm(clientKeyPath, { force: true });
+  await writeFile(clientKeyPath, clientKey.privateOpenSSH, { mode: 0o600 });
+  await chmod(clientKeyPath, 0o600);
+  await writeFile(`${clientKeyPath}.pub`, `${clientKey.publicLine}\n`, { mode: 0o644 });
+  logger?.info?.(`fleet of ${count} hosts listening from ${firstAddress}, files in ${dir}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    hosts,
+    dir,
+    inventoryPath,
+    knownHostsPath,
+    clientKeyPath,
+    clientPublicKey: clientKey.publicLine,
+    hostPublicKey: hostKey.publicLine,
+    stats: () => ({ ...stats }),
+    close() {
+      closing ??= (async () => {
+        await closeListeners();
+        if (createdDir) await rm(dir, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}
