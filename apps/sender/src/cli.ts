@@ -7,6 +7,7 @@ import {
   parseChoice,
   parseCli,
   parseDuration,
+  parseEndpoint,
   parseInteger,
   runMain,
   UsageError,
@@ -81,7 +82,7 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     : undefined;
 
   const dispatcher = new Dispatcher({
-    endpoint: flags.bind,
+    endpoint: parseEndpoint("--bind", flags.bind, { bind: true }),
     maxAttempts,
     heartbeatIntervalMs,
     heartbeatTimeoutMs,

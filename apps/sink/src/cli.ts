@@ -1,4 +1,4 @@
-import { createLogger, EXIT, type MainContext, parseChoice, parseCli, runMain, UsageError } from "@uptime/cli-kit";
+import { createLogger, EXIT, type MainContext, parseChoice, parseCli, parseEndpoint, runMain, UsageError } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
 import { Collector, readAllowList, readKeyPair } from "@uptime/transport-zmq";
 import { OUTPUT_FORMATS, type OutputFormat } from "./format.js";
@@ -72,7 +72,7 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   });
 
   const collector = new Collector({
-    endpoint: flags.bind,
+    endpoint: parseEndpoint("--bind", flags.bind, { bind: true }),
     store: {
       has: (job, seq) => store.has(job, seq),
       write: async (results: Result[]) => {

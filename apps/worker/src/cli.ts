@@ -6,6 +6,7 @@ import {
   parseChoice,
   parseCli,
   parseDuration,
+  parseEndpoint,
   parseInteger,
   runMain,
   UsageError,
@@ -93,8 +94,8 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   };
   const probe = createProbe(probeOptions);
   const link = new WorkerLink({
-    dispatcher: flags.sender,
-    sink: flags.sink,
+    dispatcher: parseEndpoint("--sender", flags.sender),
+    sink: parseEndpoint("--sink", flags.sink),
     id,
     capacity: concurrency,
     logger: { warn: log.warn, info: log.debug, debug: log.debug, error: log.error },

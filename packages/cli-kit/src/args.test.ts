@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type FlagSpec, parseCli, parseDuration, parseInteger, UsageError } from "./args.js";
+import { type FlagSpec, parseCli, parseDuration, parseEndpoint, parseInteger, UsageError } from "./args.js";
 
 const spec = {
   name: "uptime-demo",
@@ -59,5 +59,14 @@ describe("value parsers", () => {
     expect(parseDuration("--t", "250")).toBe(250);
     expect(parseDuration("--t", "2m")).toBe(120_000);
     expect(() => parseDuration("--t", "soon")).toThrow(/duration/);
+  });
+
+  it("endpoints", () => {
+    expect(parseEndpoint("--sink", "tcp://127.0.0.1:5558")).toBe("tcp://127.0.0.1:5558");
+    expect(parseEndpoint("--bind", "tcp://*:5557", { bind: true })).toBe("tcp://*:5557");
+    expect(parseEndpoint("--sink", "ipc:///tmp/x.sock")).toBe("ipc:///tmp/x.sock");
+    expect(() => parseEndpoint("--sink", "tcp://*:5558")).toThrow(/only a bind/);
+    expect(() => parseEndpoint("--sink", "127.0.0.1:5558")).toThrow(/--sink must be an endpoint/);
+    expect(() => parseEndpoint("--sink", "tcp://h:70000")).toThrow(/out of range/);
   });
 });

@@ -146,3 +146,16 @@ export function formatHelp(spec: CliSpec<Record<string, FlagSpec>>): string {
   if (spec.epilog) lines.push("", spec.epilog.trimEnd());
   return `${lines.join("\n")}\n`;
 }
+
+/** A ZeroMQ endpoint: `tcp://host:port` (`*` for any address when binding), `ipc://path`. */
+export function parseEndpoint(name: string, raw: string, { bind = false } = {}): string {
+  const tcp = /^tcp:\/\/(\*|\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})$/.exec(raw);
+  if (tcp) {
+    const port = Number(tcp[2]);
+    if (port < 1 || port > 65_535) throw new UsageError(`${name}: port ${port} in ${raw} is out of range`);
+    if (tcp[1] === "*" && !bind) throw new UsageError(`${name}: ${raw} has '*' as host, which only a bind can use`);
+    return raw;
+  }
+  if (/^ipc:\/\/.+$/.test(raw)) return raw;
+  throw new UsageError(`${name} must be an endpoint like tcp://127.0.0.1:5557${bind ? " or tcp://*:5557" : ""} or ipc:///path, got "${raw}"`);
+}

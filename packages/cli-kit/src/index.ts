@@ -7,6 +7,7 @@ export {
   parseChoice,
   parseCli,
   parseDuration,
+  parseEndpoint,
   parseInteger,
   UsageError,
 } from "./args.js";

@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import { UsageError } from "./args.js";
 
 /** Exit codes shared by every app. */
@@ -74,10 +75,27 @@ export async function runMain(name: string, fn: (ctx: MainContext) => Promise<nu
       code = EXIT.failed;
     }
   }
+  reportUsage(name);
   // Let stdout drain before exiting, so piped output is complete.
   await new Promise<void>((resolve) => {
     if (process.stdout.writableLength === 0) resolve();
     else process.stdout.once("drain", () => resolve());
   });
   process.exit(code);
+}
+
+/**
+ * For benchmarks: with UPTIME_USAGE_FILE set, appends this process's CPU time and peak RSS
+ * as one JSON line when it exits.
+ */
+function reportUsage(name: string): void {
+  const file = process.env.UPTIME_USAGE_FILE;
+  if (!file) return;
+  const u = process.resourceUsage();
+  const line = { app: name, pid: process.pid, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: u.maxRSS };
+  try {
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+  } catch {
+    // A benchmark aid only: never fail the app for it.
+  }
 }

@@ -1,0 +1,98 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BIN, endpoints, freePort, hostsInOutput, runApp, startFleet, tempDir, workerSshFlags, writeFile } from "./harness.js";
+
+describe("CLI contract", () => {
+  it.each([
+    ["uptime-sender", BIN.sender],
+    ["uptime-worker", BIN.worker],
+    ["uptime-sink", BIN.sink],
+  ])("%s has --help, --version, and exits 2 naming a wrong flag", async (name, bin) => {
+    const help = runApp(bin, ["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toContain(`Usage:`);
+    expect(help.stdout()).toContain(name);
+    const version = runApp(bin, ["--version"]);
+    expect(await version.exited).toBe(0);
+    expect(version.stdout()).toMatch(new RegExp(`^${name} \\d+\\.\\d+\\.\\d+`));
+    const bad = runApp(bin, ["--no-such-flag"]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain("--no-such-flag");
+  });
+
+  it("bad values are usage errors that say what was expected", async () => {
+    const cases: [string, string[], RegExp][] = [
+      [BIN.worker, ["w1", "zero"], /CONCURRENCY must be a whole number/],
+      [BIN.worker, ["w1", "-s", "127.0.0.1:5557"], /--sender must be an endpoint/],
+      [BIN.worker, ["w1", "--host-key-policy", "maybe"], /--host-key-policy must be one of strict, accept-new, off/],
+      [BIN.sink, ["--format", "xml"], /--format must be one of text, ndjson, csv/],
+      [BIN.sender, [], /missing HOSTFILE/],
+      [BIN.sender, ["/nonexistent/hosts.txt"], /cannot read host file \/nonexistent\/hosts.txt/],
+    ];
+    for (const [bin, args, re] of cases) {
+      const app = runApp(bin, args);
+      expect(await app.exited, `${args.join(" ")}: ${app.stderr()}`).toBe(2);
+      expect(app.stderr()).toMatch(re);
+    }
+  });
+
+  it("reports bad inventory lines with their line numbers and still sends the rest", async () => {
+    const fleet = await startFleet(3);
+    const dir = await tempDir();
+    const hosts = join(dir, "hosts.txt");
+    await writeFile(
+      hosts,
+      ["# fleet", fleet.targets[0], "bad host name", "", fleet.targets[1], "user@[::1", "h:99999", fleet.targets[2], ""].join("\n"),
+    );
+    const out = join(dir, "out.txt");
+    const ep = await endpoints();
+    const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
+    await sink.waitFor(/listening/);
+    runApp(BIN.worker, ["w1", "4", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    const sender = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    expect(await sender.exited, sender.stderr()).toBe(0);
+    expect(sender.stderr()).toMatch(new RegExp(`${hosts}:3: `));
+    expect(sender.stderr()).toMatch(new RegExp(`${hosts}:6: `));
+    expect(sender.stderr()).toMatch(new RegExp(`${hosts}:7: `));
+    expect(sender.stderr()).toMatch(/3 hosts/);
+    await sink.waitFor(/job .*: 3\/3 results/);
+    expect((await hostsInOutput(out)).sort()).toEqual([...fleet.targets].sort());
+  }, 60_000);
+
+  it("reads the host list from standard input with -", async () => {
+    const fleet = await startFleet(2);
+    const ep = await endpoints();
+    const sink = runApp(BIN.sink, ["--bind", ep.results, "--format", "ndjson"]);
+    await sink.waitFor(/listening/);
+    runApp(BIN.worker, ["w1", "2", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    const sender = runApp(BIN.sender, ["-", "--bind", ep.tasks]);
+    sender.child.stdin?.end(`${fleet.targets.join("\n")}\n`);
+    expect(await sender.exited, sender.stderr()).toBe(0);
+    await sink.waitFor(/"seq":1/);
+    const lines = sink.stdout().trim().split("\n").map((l) => JSON.parse(l) as { target: string; ok: boolean });
+    expect(lines.map((l) => l.target).sort()).toEqual([...fleet.targets].sort());
+    expect(lines.every((l) => l.ok)).toBe(true);
+  }, 60_000);
+
+  it("a worker whose sender is unreachable says so, and stops cleanly on SIGTERM", async () => {
+    const port = await freePort();
+    const worker = runApp(BIN.worker, ["w1", "2", "-s", `tcp://127.0.0.1:${port}`, "-r", `tcp://127.0.0.1:${port}`], {
+      UPTIME_VERBOSE: "",
+    });
+    await worker.waitFor(/no answer from the sender|cannot reach|not reachable|unreachable/i, 15_000);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  }, 30_000);
+
+  it("a sender whose port is taken exits 1 with the reason", async () => {
+    const ep = await endpoints();
+    const dir = await tempDir();
+    const hosts = join(dir, "hosts.txt");
+    await writeFile(hosts, "web1\n");
+    const first = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    await first.waitFor(/waiting for workers/);
+    const second = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/address already in use|EADDRINUSE/i);
+  }, 30_000);
+});

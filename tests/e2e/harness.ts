@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+export const BIN = {
+  sender: join(root, "apps/sender/bin/uptime-sender.js"),
+  worker: join(root, "apps/worker/bin/uptime-worker.js"),
+  sink: join(root, "apps/sink/bin/uptime-sink.js"),
+  fleet: join(root, "packages/test-fleet/bin/uptime-test-fleet.js"),
+};
+
+export interface App {
+  child: ChildProcess;
+  /** Everything printed so far. */
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number>;
+  /** Resolves when stdout or stderr matches, or rejects after `ms`. */
+  waitFor: (re: RegExp, ms?: number) => Promise<void>;
+}
+
+/** Runs an app as a real child process; it is killed when the test finishes. */
+export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): App {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, SSH_AUTH_SOCK: "", ...env },
+  });
+  let out = "";
+  let err = "";
+  const waiters: (() => void)[] = [];
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+    out += d;
+    for (const w of waiters) w();
+  });
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+    err += d;
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1))),
+  );
+  child.stdin?.end();
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  });
+  const waitFor = (re: RegExp, ms = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (re.test(out) || re.test(err)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${re} in\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)),
+        ms,
+      );
+      waiters.push(check);
+      check();
+      void exited.then(() => setTimeout(check, 50));
+    });
+  return { child, stdout: () => out, stderr: () => err, exited, waitFor };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+export async function tempDir(prefix = "uptime-e2e-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface FleetInfo {
+  dir: string;
+  inventory: string;
+  knownHosts: string;
+  identity: string;
+  targets: string[];
+  app: App;
+}
+
+/** Starts the simulated fleet as a child process; stopped when the test finishes. */
+export async function startFleet(hosts: number, extra: string[] = []): Promise<FleetInfo> {
+  const dir = await tempDir("uptime-fleet-");
+  const app = runApp(BIN.fleet, ["--hosts", String(hosts), "--out", dir, ...extra]);
+  await app.waitFor(/"ready":true/, 30_000);
+  const ready = JSON.parse(app.stdout().split("\n")[0] ?? "{}") as { inventory: string; knownHosts: string; identity: string };
+  const targets = (await readFile(ready.inventory, "utf8")).trim().split("\n");
+  return { dir, app, targets, inventory: ready.inventory, knownHosts: ready.knownHosts, identity: ready.identity };
+}
+
+export function workerSshFlags(fleet: FleetInfo): string[] {
+  return ["--identity", fleet.identity, "--known-hosts", fleet.knownHosts, "--no-agent", "--connect-timeout", "3s", "--deadline", "8s"];
+}
+
+export async function endpoints() {
+  return { tasks: `tcp://127.0.0.1:${await freePort()}`, results: `tcp://127.0.0.1:${await freePort()}` };
+}
+
+/** Host names of the result lines of an output file in the original text format. */
+export async function hostsInOutput(file: string): Promise<string[]> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => /host: ([^,]+),/.exec(l)?.[1] ?? `?${l}`);
+}
+
+export { readFile, writeFile };
