@@ -1,0 +1,353 @@
+import { decode, encode, LIMITS, type Message, type Result } from "@uptime/protocol";
+import * as zmq from "zeromq";
+import { applyCurveServer, type CurveServerOptions, validateCurveServer, ZapHandler } from "./curve.js";
+import { TypedEmitter } from "./emitter.js";
+import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
+import { intOption, stringOption } from "./options.js";
+import {
+  configureSocket,
+  hasCode,
+  type RejectCode,
+  RejectCounter,
+  type RejectInfo,
+  SendQueue,
+} from "./socket-util.js";
+
+/**
+ * Where the sink keeps results. `has` must answer from what is durably written (also
+ * after a restart); `write` resolves only once the batch is durable.
+ */
+export interface ResultStore {
+  has(job: string, seq: number): boolean;
+  write(results: Result[]): Promise<void>;
+}
+
+/** Options of a {@link Collector}. */
+export interface CollectorOptions {
+  /** Where to bind the ROUTER. @default "tcp://*:5558" */
+  endpoint?: string;
+  store: ResultStore;
+  /** CURVE with a ZAP allow-list of worker keys. @default undefined (plain tcp) */
+  curve?: CurveServerOptions;
+  /** Longest a result waits before its batch is written. @default 20 */
+  batchMaxMs?: number;
+  /** Most results in one write. @default 1000 */
+  batchMax?: number;
+  /** @default 1000 */
+  lingerMs?: number;
+  logger?: Logger;
+}
+
+/** Counters the sink app can show. */
+export interface CollectorMetrics {
+  received: number;
+  stored: number;
+  duplicates: number;
+  receiptsSent: number;
+  receiptsUndeliverable: number;
+  /** Results received and not yet durably written. */
+  pending: number;
+  writeErrors: number;
+  rejects: { total: number; byCode: Record<string, number> };
+}
+
+/** Events of a {@link Collector}. */
+export type CollectorEvents = {
+  "job-start": [Extract<Message, { t: "job-start" }>];
+  "job-end": [Extract<Message, { t: "job-end" }>];
+  /** A batch durably written (in arrival order, no duplicates). */
+  stored: [Result[]];
+  duplicate: [{ job: string; seq: number; worker: string }];
+  reject: [RejectInfo];
+};
+
+interface Entry {
+  result: Result;
+  identity: Buffer;
+}
+
+const keyOf = (job: string, seq: number) => `${seq}\u0000${job}`;
+
+/**
+ * The sink's side: binds a ROUTER, takes results, de-duplicates them by (job, seq)
+ * against the store and what is being written, writes them in batches, and only then
+ * sends `receipt`s back to the worker that delivered them (duplicates are receipted
+ * again, never written again).
+ *
+ * @example
+ * const collector = new Collector({ endpoint: "tcp://*:5558", store });
+ * collector.on("stored", (results) => results.forEach(print));
+ * await collector.bind();
+ */
+export class Collector extends TypedEmitter<CollectorEvents> {
+  private readonly router: zmq.Router;
+  private readonly sends: SendQueue;
+  private readonly zap: ZapHandler | undefined;
+  private readonly store: ResultStore;
+  private readonly endpointOption: string;
+  private readonly batchMaxMs: number;
+  private readonly batchMax: number;
+  private readonly logger: Logger;
+  private readonly warn: RateLimitedWarn;
+  private batch: Entry[] = [];
+  private readonly pendingKeys = new Set<string>();
+  private duplicates = new Map<string, { identity: Buffer; job: string; seqs: number[] }>();
+  private batchTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+  private closed = false;
+  private readonly seenJobs = new Map<string, { start: boolean; end: boolean }>();
+  private readonly rejects = new RejectCounter();
+  private readonly counters = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    receiptsSent: 0,
+    receiptsUndeliverable: 0,
+    writeErrors: 0,
+  };
+
+  constructor(options: CollectorOptions) {
+    super();
+    if (
+      !options?.store ||
+      typeof options.store.has !== "function" ||
+      typeof options.store.write !== "function"
+    ) {
+      throw new TypeError(
+        "Collector options.store: expected an object with has(job, seq) and write(results)",
+      );
+    }
+    this.store = options.store;
+    this.endpointOption = stringOption(options.endpoint ?? "tcp://*:5558", "Collector options.endpoint");
+    this.batchMaxMs = intOption(options.batchMaxMs, 20, "Collector options.batchMaxMs", 0);
+    this.batchMax = intOption(options.batchMax, 1000, "Collector options.batchMax", 1, 100_000);
+    const lingerMs = intOption(options.lingerMs, 1000, "Collector options.lingerMs", 0);
+    this.logger = options.logger ?? silentLogger;
+    this.warn = new RateLimitedWarn(this.logger);
+    let context: zmq.Context | undefined;
+    if (options.curve) {
+      const allow = validateCurveServer(options.curve, "Collector options.curve");
+      this.zap = new ZapHandler(allow, this.logger, (address, reason) =>
+        this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+      );
+      context = this.zap.context;
+    }
+    this.router = new zmq.Router(context ? { context } : {});
+    configureSocket(this.router, {
+      lingerMs,
+      sendHighWaterMark: 10_000,
+      // Bounded: when writes fall behind we stop reading, and workers block at their HWM.
+      receiveHighWaterMark: 10_000,
+      heartbeatIntervalMs: 1000,
+      heartbeatTimeoutMs: 5000,
+    });
+    this.router.mandatory = true;
+    this.router.handover = true;
+    if (options.curve) applyCurveServer(this.router, options.curve);
+    this.sends = new SendQueue(this.router, (e) =>
+      this.warn.warn("receipt send failed", { error: String(e) }),
+    );
+  }
+
+  /** The bound endpoint (with the real port when bound to port 0 or `*`). */
+  get endpoint(): string {
+    return this.router.lastEndpoint ?? this.endpointOption;
+  }
+
+  async bind(): Promise<void> {
+    if (this.zap) await this.zap.start();
+    await this.router.bind(this.endpointOption);
+    this.loop = this.receiveLoop();
+    this.logger.info?.("collector bound", { endpoint: this.endpoint });
+  }
+
+  metrics(): CollectorMetrics {
+    return {
+      ...this.counters,
+      pending: this.pendingKeys.size,
+      rejects: this.rejects.snapshot(),
+    };
+  }
+
+  /** Writes what is pending, sends its receipts, and closes the socket (bounded by linger). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.batchTimer);
+    await this.writing;
+    await this.flush();
+    this.router.close();
+    await this.loop;
+    this.sends.close();
+    await this.zap?.close();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.router) {
+        try {
+          this.onFrames(frames);
+        } catch (error) {
+          this.logger.error?.("collector failed to handle a message", { error: String(error) });
+        }
+        // Backpressure: with a full batch and a write in progress, stop reading until it is done.
+        if (this.batch.length >= this.batchMax && this.writing) await this.writing;
+      }
+    } catch (error) {
+      if (!this.closed) this.logger.error?.("collector receive loop stopped", { error: String(error) });
+    }
+  }
+
+  private onFrames(frames: Buffer[]): void {
+    const identity = frames[0]!;
+    if (frames.length !== 2) {
+      this.reject("BAD_FRAMES", `expected 1 body frame, got ${frames.length - 1}`, identity.toString("hex"));
+      return;
+    }
+    const r = decode(frames[1]!);
+    if (!r.ok) {
+      this.reject(r.error.code, r.error.message, identity.toString("hex"));
+      return;
+    }
+    const msg = r.message;
+    switch (msg.t) {
+      case "result":
+        this.onResult(msg, identity);
+        return;
+      case "job-start":
+      case "job-end": {
+        // Every worker relays these: report each once per job.
+        let seen = this.seenJobs.get(msg.job);
+        if (!seen) {
+          seen = { start: false, end: false };
+          this.seenJobs.set(msg.job, seen);
+          if (this.seenJobs.size > 4096) this.seenJobs.delete(this.seenJobs.keys().next().value!);
+        }
+        if (msg.t === "job-start" && !seen.start) {
+          seen.start = true;
+          this.emit("job-start", msg);
+        } else if (msg.t === "job-end" && !seen.end) {
+          seen.end = true;
+          this.emit("job-end", msg);
+        }
+        return;
+      }
+      default:
+        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent to a sink`, identity.toString("hex"));
+    }
+  }
+
+  private onResult(result: Result, identity: Buffer): void {
+    this.counters.received++;
+    const key = keyOf(result.job, result.seq);
+    if (this.pendingKeys.has(key)) {
+      // Being written now: its receipt goes to the first sender; this copy needs none beyond that.
+      this.noteDuplicate(result, identity, false);
+      return;
+    }
+    if (this.store.has(result.job, result.seq)) {
+      this.noteDuplicate(result, identity, true);
+      return;
+    }
+    this.pendingKeys.add(key);
+    this.batch.push({ result, identity });
+    if (this.batch.length >= this.batchMax) this.startWrite();
+    else if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.startWrite();
+      }, this.batchMaxMs);
+    }
+  }
+
+  private noteDuplicate(result: Result, identity: Buffer, receipt: boolean): void {
+    this.counters.duplicates++;
+    this.emit("duplicate", { job: result.job, seq: result.seq, worker: result.worker });
+    if (!receipt) return;
+    const k = `${identity.toString("latin1")}\u0000${result.job}`;
+    let d = this.duplicates.get(k);
+    if (!d) {
+      d = { identity, job: result.job, seqs: [] };
+      this.duplicates.set(k, d);
+    }
+    d.seqs.push(result.seq);
+    if (!this.batchTimer && !this.writing) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.startWrite();
+      }, this.batchMaxMs);
+    }
+  }
+
+  private startWrite(): void {
+    if (this.writing) return; // the running write picks the batch up when it ends
+    this.writing = this.flush().finally(() => {
+      this.writing = undefined;
+      if ((this.batch.length > 0 || this.duplicates.size > 0) && !this.closed) this.startWrite();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const batch = this.batch;
+    this.batch = [];
+    const dups = this.duplicates;
+    this.duplicates = new Map();
+    for (const d of dups.values()) this.sendReceipts(d.identity, d.job, d.seqs);
+    if (batch.length === 0) return;
+    const results = batch.map((e) => e.result);
+    try {
+      await this.store.write(results);
+    } catch (error) {
+      // Not durable: no receipt. The workers send these again and the dispatcher keeps them.
+      this.counters.writeErrors++;
+      for (const e of batch) this.pendingKeys.delete(keyOf(e.result.job, e.result.seq));
+      this.logger.error?.("result store write failed", { error: String(error), results: batch.length });
+      return;
+    }
+    for (const e of batch) this.pendingKeys.delete(keyOf(e.result.job, e.result.seq));
+    this.counters.stored += batch.length;
+    this.emit("stored", results);
+    const groups = new Map<string, { identity: Buffer; job: string; seqs: number[]; failed: boolean[] }>();
+    for (const { result, identity } of batch) {
+      const k = `${identity.toString("latin1")}\u0000${result.job}`;
+      let g = groups.get(k);
+      if (!g) {
+        g = { identity, job: result.job, seqs: [], failed: [] };
+        groups.set(k, g);
+      }
+      g.seqs.push(result.seq);
+      g.failed.push(!result.ok);
+    }
+    for (const g of groups.values()) this.sendReceipts(g.identity, g.job, g.seqs, g.failed);
+  }
+
+  /** Receipts for `seqs`; `failed[i]` says whether seqs[i] was an error (unknown for duplicates). */
+  private sendReceipts(identity: Buffer, job: string, seqs: number[], failed?: boolean[]): void {
+    for (let i = 0; i < seqs.length; i += LIMITS.receiptSeqs) {
+      const part = seqs.slice(i, i + LIMITS.receiptSeqs);
+      let nFailed = 0;
+      if (failed) for (let j = i; j < i + part.length; j++) if (failed[j]) nFailed++;
+      const body = failed
+        ? { t: "receipt" as const, job, seqs: part, failed: nFailed }
+        : { t: "receipt" as const, job, seqs: part };
+      this.counters.receiptsSent++;
+      this.sends.push([identity, encode(body)], (error) => {
+        this.counters.receiptsUndeliverable++;
+        if (!hasCode(error, "EHOSTUNREACH") && !this.closed) {
+          this.warn.warn("receipt send failed", { error: String(error) });
+        }
+      });
+    }
+  }
+
+  private reject(code: RejectCode, message: string, peer?: string): void {
+    this.rejects.add(code);
+    this.warn.warn(`collector rejected a frame: ${message}`, { code, peer });
+    const info: RejectInfo = { code, message };
+    if (peer !== undefined) info.peer = peer;
+    this.emit("reject", info);
+  }
+}

@@ -1,0 +1,121 @@
+import * as zmq from "zeromq";
+import type { Logger } from "./logger.js";
+import { assertZ85Key, z85Encode } from "./z85.js";
+
+/** CURVE for a server (the binding side): its key pair and the client public keys it admits. */
+export interface CurveServerOptions {
+  /** The server's public key (Z85). Clients need it as their `serverKey`. */
+  publicKey: string;
+  /** The server's secret key (Z85). */
+  secretKey: string;
+  /** Client public keys (Z85) admitted by the ZAP handler. Everyone else is refused. */
+  allow: string[];
+}
+
+/** CURVE for a client (the connecting side). */
+export interface CurveClientOptions {
+  publicKey: string;
+  secretKey: string;
+  /** The public key of the server it connects to. */
+  serverKey: string;
+}
+
+/** The ZAP domain our servers enforce. */
+export const ZAP_DOMAIN = "uptime";
+const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
+
+/** Validates server options and returns the allow-list as a Set. Throws TypeError on misuse. */
+export function validateCurveServer(curve: CurveServerOptions, option: string): Set<string> {
+  assertZ85Key(curve.publicKey, `${option}.publicKey`);
+  assertZ85Key(curve.secretKey, `${option}.secretKey`);
+  if (!Array.isArray(curve.allow)) {
+    throw new TypeError(`${option}.allow: expected an array of Z85 public keys, got ${typeof curve.allow}`);
+  }
+  curve.allow.forEach((k, i) => {
+    assertZ85Key(k, `${option}.allow[${i}]`);
+  });
+  return new Set(curve.allow);
+}
+
+/** Makes `socket` a CURVE server with ZAP enforced (call before bind). */
+export function applyCurveServer(socket: zmq.Socket, curve: CurveServerOptions): void {
+  socket.curveServer = true;
+  socket.curveSecretKey = curve.secretKey;
+  socket.curvePublicKey = curve.publicKey;
+  socket.zapDomain = ZAP_DOMAIN;
+  socket.zapEnforceDomain = true;
+}
+
+/** Makes `socket` a CURVE client of the server with `serverKey` (call before connect). */
+export function applyCurveClient(socket: zmq.Socket, curve: CurveClientOptions, option: string): void {
+  assertZ85Key(curve.publicKey, `${option}.publicKey`);
+  assertZ85Key(curve.secretKey, `${option}.secretKey`);
+  assertZ85Key(curve.serverKey, `${option}.serverKey`);
+  socket.curveServerKey = curve.serverKey;
+  socket.curvePublicKey = curve.publicKey;
+  socket.curveSecretKey = curve.secretKey;
+}
+
+/**
+ * A ZAP handler (RFC 27) admitting only allow-listed CURVE client keys. It binds
+ * `inproc://zeromq.zap.01` in its own context, so every server gets its own
+ * handler and allow-list: create the server socket in `context`.
+ */
+export class ZapHandler {
+  readonly context = new zmq.Context();
+  private readonly socket = new zmq.Reply({ context: this.context });
+  private loop: Promise<void> | undefined;
+  /** Handshakes refused. */
+  refused = 0;
+  /** Handshakes admitted. */
+  admitted = 0;
+
+  constructor(
+    private readonly allow: Set<string>,
+    private readonly logger: Logger,
+    private readonly onRefused: (address: string, reason: string) => void,
+  ) {
+    this.socket.linger = 0;
+  }
+
+  async start(): Promise<void> {
+    await this.socket.bind(ZAP_ENDPOINT);
+    this.loop = this.run();
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for await (const frames of this.socket) {
+        const reply = this.answer(frames);
+        await this.socket.send(reply);
+      }
+    } catch (error) {
+      if (!this.socket.closed) this.logger.warn("ZAP handler stopped", { error: String(error) });
+    }
+  }
+
+  private answer(frames: Buffer[]): string[] | (string | Buffer)[] {
+    const [version, requestId, domain, address, , mechanism, key] = frames;
+    const id = requestId ?? Buffer.alloc(0);
+    const deny = (reason: string) => {
+      this.refused++;
+      const where = address?.toString() ?? "?";
+      this.logger.warn("CURVE client refused", { address: where, reason });
+      this.onRefused(where, reason);
+      return ["1.0", id, "400", reason, "", ""];
+    };
+    if (version?.toString() !== "1.0") return deny("unsupported ZAP version");
+    if (domain?.toString() !== ZAP_DOMAIN) return deny("wrong ZAP domain");
+    if (mechanism?.toString() !== "CURVE") return deny("CURVE required");
+    if (key?.length !== 32) return deny("no client key");
+    const z85 = z85Encode(key);
+    if (!this.allow.has(z85)) return deny(`client key ${z85.slice(0, 8)}… is not allow-listed`);
+    this.admitted++;
+    return ["1.0", id, "200", "OK", z85, ""];
+  }
+}

@@ -1,0 +1,515 @@
+import { decode, encode, LIMITS, type Message, type MessageBody } from "@uptime/protocol";
+import * as zmq from "zeromq";
+import { applyCurveServer, type CurveServerOptions, validateCurveServer, ZapHandler } from "./curve.js";
+import { TypedEmitter } from "./emitter.js";
+import { type JobProgress, type JobReport, type JobRun, JobState } from "./job-state.js";
+import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
+import { intOption, stringOption } from "./options.js";
+import {
+  configureSocket,
+  hasCode,
+  type RejectCode,
+  RejectCounter,
+  type RejectInfo,
+  SendQueue,
+} from "./socket-util.js";
+
+/** Options of a {@link Dispatcher}. */
+export interface DispatcherOptions {
+  /** Where to bind the ROUTER. @default "tcp://*:5557" */
+  endpoint?: string;
+  /** CURVE with a ZAP allow-list of worker keys. @default undefined (plain tcp) */
+  curve?: CurveServerOptions;
+  /** Heartbeat period, both ways. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** A worker silent this long is lost and its unreceipted tasks requeued. @default 5000 */
+  heartbeatTimeoutMs?: number;
+  /** Attempts per task before it is abandoned (reported, not retried). @default 3 */
+  maxAttempts?: number;
+  /** Socket linger on close. @default 1000 */
+  lingerMs?: number;
+  /** Where to log. @default silent */
+  logger?: Logger;
+}
+
+/** A job to dispatch: one task per target, numbered 0..targets.length-1. */
+export interface JobSpec {
+  id: string;
+  targets: string[];
+  /** A command instead of `uptime`. */
+  command?: string;
+}
+
+/** Counters the apps can show. */
+export interface DispatcherMetrics {
+  workers: number;
+  /** Credit outstanding over all workers (tasks they can take now). */
+  credit: number;
+  inFlight: number;
+  queued: number;
+  requeued: number;
+  abandoned: number;
+  tasksSent: number;
+  /** Receipt messages received. */
+  receipts: number;
+  /** Tasks receipted. */
+  receipted: number;
+  rejects: { total: number; byCode: Record<string, number> };
+  activeJobs: number;
+}
+
+/** A worker as the dispatcher sees it. */
+export interface WorkerInfo {
+  worker: string;
+  capacity: number;
+  /** Routing id (hex) of its current connection. */
+  peer: string;
+}
+
+/** Events of a {@link Dispatcher}. */
+export type DispatcherEvents = {
+  "worker-joined": [WorkerInfo];
+  "worker-lost": [WorkerInfo & { reason: "timeout" | "bye" | "unreachable" | "replaced"; requeued: number }];
+  progress: [{ job: string } & JobProgress];
+  "job-done": [JobReport];
+  reject: [RejectInfo];
+};
+
+interface WorkerState {
+  key: string;
+  identity: Buffer;
+  peer: string;
+  name: string;
+  capacity: number;
+  credit: number;
+  maxCredit: number;
+  lastSeen: number;
+  inFlight: Map<JobState<WorkerState>, Set<number>>;
+  inFlightCount: number;
+}
+
+/**
+ * The sender's side: binds a ROUTER, tracks workers, sends tasks only against the
+ * credit each worker advertised, keeps every task until the sink's receipt comes
+ * back, requeues the tasks of a lost worker (heartbeat timeout or `bye`) with the
+ * attempt raised, abandons a task after `maxAttempts`, and knows when a job is done.
+ *
+ * @example
+ * const dispatcher = new Dispatcher({ endpoint: "tcp://*:5557" });
+ * await dispatcher.bind();
+ * const run = dispatcher.runJob({ id: "j1", targets: ["web1", "web2"] });
+ * const report = await run.done;
+ * await dispatcher.close();
+ */
+export class Dispatcher extends TypedEmitter<DispatcherEvents> {
+  private readonly router: zmq.Router;
+  private readonly sends: SendQueue;
+  private readonly zap: ZapHandler | undefined;
+  private readonly endpointOption: string;
+  private readonly heartbeatIntervalMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly logger: Logger;
+  private readonly warn: RateLimitedWarn;
+  private readonly workers = new Map<string, WorkerState>();
+  private readonly jobs = new Map<string, JobState<WorkerState>>();
+  private readonly rejects = new RejectCounter();
+  private timer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  private closed = false;
+  private counters = { tasksSent: 0, receipts: 0, receipted: 0, requeued: 0, abandoned: 0 };
+
+  constructor(options: DispatcherOptions = {}) {
+    super();
+    this.endpointOption = stringOption(options.endpoint ?? "tcp://*:5557", "Dispatcher options.endpoint");
+    this.heartbeatIntervalMs = intOption(
+      options.heartbeatIntervalMs,
+      1000,
+      "Dispatcher options.heartbeatIntervalMs",
+    );
+    this.heartbeatTimeoutMs = intOption(
+      options.heartbeatTimeoutMs,
+      5000,
+      "Dispatcher options.heartbeatTimeoutMs",
+    );
+    this.maxAttempts = intOption(
+      options.maxAttempts,
+      3,
+      "Dispatcher options.maxAttempts",
+      1,
+      LIMITS.attempts,
+    );
+    const lingerMs = intOption(options.lingerMs, 1000, "Dispatcher options.lingerMs", 0);
+    this.logger = options.logger ?? silentLogger;
+    this.warn = new RateLimitedWarn(this.logger);
+    let context: zmq.Context | undefined;
+    if (options.curve) {
+      const allow = validateCurveServer(options.curve, "Dispatcher options.curve");
+      this.zap = new ZapHandler(allow, this.logger, (address, reason) =>
+        this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+      );
+      context = this.zap.context;
+    }
+    this.router = new zmq.Router(context ? { context } : {});
+    configureSocket(this.router, {
+      lingerMs,
+      // Tasks are sent only against credit, so the queue per worker is bounded by its window.
+      sendHighWaterMark: 100_000,
+      receiveHighWaterMark: 100_000,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+    });
+    this.router.mandatory = true;
+    this.router.handover = true;
+    if (options.curve) applyCurveServer(this.router, options.curve);
+    this.sends = new SendQueue(this.router, (error) =>
+      this.logger.warn("dispatcher send failed", { error: String(error) }),
+    );
+  }
+
+  /** The bound endpoint (with the real port when bound to port 0 or `*`). */
+  get endpoint(): string {
+    return this.router.lastEndpoint ?? this.endpointOption;
+  }
+
+  /** Binds the ROUTER (and the ZAP handler first, when CURVE is on) and starts heartbeats. */
+  async bind(): Promise<void> {
+    if (this.zap) await this.zap.start();
+    await this.router.bind(this.endpointOption);
+    this.loop = this.receiveLoop();
+    this.timer = setInterval(() => this.tick(), this.heartbeatIntervalMs);
+    this.timer.unref?.();
+    this.logger.info?.("dispatcher bound", { endpoint: this.endpoint });
+  }
+
+  /**
+   * Starts dispatching a job. Throws a TypeError when a job with the same id is running
+   * or the spec is malformed.
+   */
+  runJob(spec: JobSpec): JobRun {
+    const id = stringOption(spec?.id, "runJob job.id", LIMITS.id);
+    if (this.jobs.has(id)) throw new TypeError(`runJob job.id: job ${JSON.stringify(id)} is running already`);
+    if (!Array.isArray(spec.targets)) {
+      throw new TypeError(`runJob job.targets: expected an array of strings, got ${typeof spec.targets}`);
+    }
+    for (let i = 0; i < spec.targets.length; i++) {
+      stringOption(spec.targets[i], `runJob job.targets[${i}]`, LIMITS.target);
+    }
+    if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
+    const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
+    this.jobs.set(id, job);
+    const start = encode({ t: "job-start", job: id, total: job.total, at: Date.now() });
+    for (const w of this.workers.values()) this.sendTo(w, start);
+    if (job.complete) this.finish(job, false);
+    else this.dispatch();
+    return { id, total: job.total, done: job.done, progress: () => job.progress() };
+  }
+
+  /** Stops dispatching `jobId`, tells workers to stop it, and resolves the job as cancelled. */
+  cancel(jobId: string, reason = "cancelled"): void {
+    const job = this.jobs.get(jobId);
+    if (!job || job.finished) return;
+    for (const w of this.workers.values()) {
+      const seqs = w.inFlight.get(job);
+      if (seqs) {
+        w.inFlightCount -= seqs.size;
+        w.inFlight.delete(job);
+      }
+      this.sendTo(w, encode({ t: "stop", job: jobId, reason: reason.slice(0, LIMITS.text) }));
+    }
+    this.finish(job, true, reason);
+  }
+
+  /** The workers connected now. */
+  workerList(): WorkerInfo[] {
+    return [...this.workers.values()].map((w) => this.info(w));
+  }
+
+  metrics(): DispatcherMetrics {
+    let credit = 0;
+    for (const w of this.workers.values()) credit += w.credit;
+    let inFlight = 0;
+    let queued = 0;
+    for (const j of this.jobs.values()) {
+      inFlight += j.inFlight;
+      queued += j.queued;
+    }
+    return {
+      workers: this.workers.size,
+      credit,
+      inFlight,
+      queued,
+      ...this.counters,
+      rejects: this.rejects.snapshot(),
+      activeJobs: this.jobs.size,
+    };
+  }
+
+  /** Cancels running jobs, stops heartbeats and closes the sockets (bounded by linger). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const job of [...this.jobs.values()]) this.finish(job, true, "dispatcher closed");
+    this.sends.close();
+    this.router.close();
+    await this.loop;
+    await this.zap?.close();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.router) {
+        try {
+          this.onFrames(frames);
+        } catch (error) {
+          // A bug on one message must not stop the dispatcher.
+          this.logger.error?.("dispatcher failed to handle a message", { error: String(error) });
+        }
+      }
+    } catch (error) {
+      if (!this.closed) this.logger.error?.("dispatcher receive loop stopped", { error: String(error) });
+    }
+  }
+
+  private onFrames(frames: Buffer[]): void {
+    const identity = frames[0]!;
+    if (frames.length !== 2) {
+      this.reject("BAD_FRAMES", `expected 1 body frame, got ${frames.length - 1}`, identity.toString("hex"));
+      return;
+    }
+    const r = decode(frames[1]!);
+    if (!r.ok) {
+      this.reject(r.error.code, r.error.message, identity.toString("hex"));
+      return;
+    }
+    const msg = r.message;
+    const key = identity.toString("latin1");
+    if (msg.t === "ready") {
+      this.onReady(key, identity, msg);
+      this.dispatch();
+      return;
+    }
+    const w = this.workers.get(key);
+    if (!w) {
+      this.reject("UNKNOWN_PEER", `${msg.t} from a peer that never sent ready`, identity.toString("hex"));
+      return;
+    }
+    w.lastSeen = performance.now();
+    switch (msg.t) {
+      case "credit":
+        w.credit = Math.min(w.maxCredit, w.credit + msg.credit);
+        this.dispatch();
+        return;
+      case "heartbeat":
+        return;
+      case "receipt":
+        this.onReceipt(msg, w);
+        this.dispatch();
+        return;
+      case "bye":
+        this.lose(w, "bye");
+        return;
+      default:
+        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent to a dispatcher`, w.peer);
+    }
+  }
+
+  private onReady(key: string, identity: Buffer, msg: Extract<Message, { t: "ready" }>): void {
+    const now = performance.now();
+    const existing = this.workers.get(key);
+    // Credit beyond twice the capacity is a confused or hostile peer: cap it.
+    const maxCredit = msg.capacity * 2 + 16;
+    if (existing) {
+      existing.capacity = msg.capacity;
+      existing.maxCredit = maxCredit;
+      existing.credit = Math.min(maxCredit, msg.credit);
+      existing.lastSeen = now;
+      return;
+    }
+    for (const other of this.workers.values()) {
+      // Same worker on a new connection (it recreated its socket): what was sent to the
+      // old one may never have arrived, so its unreceipted tasks go back to the queue.
+      if (other.name === msg.worker) this.lose(other, "replaced");
+    }
+    const w: WorkerState = {
+      key,
+      identity,
+      peer: identity.toString("hex"),
+      name: msg.worker,
+      capacity: msg.capacity,
+      credit: Math.min(maxCredit, msg.credit),
+      maxCredit,
+      lastSeen: now,
+      inFlight: new Map(),
+      inFlightCount: 0,
+    };
+    this.workers.set(key, w);
+    this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher" }));
+    for (const job of this.jobs.values()) {
+      this.sendTo(w, encode({ t: "job-start", job: job.id, total: job.total, at: Date.now() }));
+    }
+    this.logger.info?.("worker joined", { worker: w.name, capacity: w.capacity, credit: w.credit });
+    this.emit("worker-joined", this.info(w));
+  }
+
+  private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerState): void {
+    this.counters.receipts++;
+    const job = this.jobs.get(msg.job);
+    if (!job) return; // a late receipt of a finished or cancelled job
+    let fresh = 0;
+    for (const seq of msg.seqs) {
+      if (seq >= job.total) {
+        this.reject(
+          "BAD_RECEIPT",
+          `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
+          from.peer,
+        );
+        continue;
+      }
+      const r = job.markReceipted(seq);
+      if (!r) continue;
+      fresh++;
+      const owner = r.owner;
+      if (owner) {
+        const set = owner.inFlight.get(job);
+        if (set?.delete(seq)) owner.inFlightCount--;
+      }
+    }
+    this.counters.receipted += fresh;
+    job.failed += Math.min(msg.failed ?? 0, fresh);
+    this.emit("progress", { job: job.id, ...job.progress() });
+    if (job.complete) this.finish(job, false);
+  }
+
+  private dispatch(): void {
+    if (this.closed || this.jobs.size === 0) return;
+    let job = this.nextJob();
+    if (!job) return;
+    let progress = true;
+    // Round-robin one task per worker with credit, so a newly joined worker gets work at once.
+    while (progress && job) {
+      progress = false;
+      for (const w of this.workers.values()) {
+        if (w.credit <= 0) continue;
+        if (!job || job.finished) job = this.nextJob();
+        if (!job) return;
+        const seq = job.next();
+        if (seq < 0) {
+          job = this.nextJob();
+          if (!job) return;
+          continue;
+        }
+        this.sendTask(w, job, seq);
+        progress = true;
+      }
+    }
+  }
+
+  private nextJob(): JobState<WorkerState> | undefined {
+    for (const j of this.jobs.values()) if (!j.finished && j.queued > 0) return j;
+    return undefined;
+  }
+
+  private sendTask(w: WorkerState, job: JobState<WorkerState>, seq: number): void {
+    w.credit--;
+    job.markInFlight(seq, w);
+    let set = w.inFlight.get(job);
+    if (!set) {
+      set = new Set();
+      w.inFlight.set(job, set);
+    }
+    set.add(seq);
+    w.inFlightCount++;
+    this.counters.tasksSent++;
+    const body: MessageBody = {
+      t: "task",
+      job: job.id,
+      seq,
+      attempt: job.attempts[seq]!,
+      target: job.targets[seq]!,
+    };
+    if (job.command !== undefined) body.command = job.command;
+    this.sendTo(w, encode(body));
+  }
+
+  private sendTo(w: WorkerState, frame: Buffer): void {
+    this.sends.push([w.identity, frame], (error) => {
+      if (hasCode(error, "EHOSTUNREACH")) {
+        if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
+      } else if (!this.closed) {
+        this.logger.warn("send to worker failed", { worker: w.name, error: String(error) });
+      }
+    });
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const w of [...this.workers.values()]) {
+      if (now - w.lastSeen > this.heartbeatTimeoutMs) this.lose(w, "timeout");
+      else this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlightCount }));
+    }
+  }
+
+  private lose(w: WorkerState, reason: "timeout" | "bye" | "unreachable" | "replaced"): void {
+    if (this.workers.get(w.key) !== w) return;
+    this.workers.delete(w.key);
+    let requeued = 0;
+    const touched: JobState<WorkerState>[] = [];
+    for (const [job, seqs] of w.inFlight) {
+      for (const seq of seqs) {
+        const r = job.requeueTask(seq, this.maxAttempts);
+        if (r === "requeued") {
+          requeued++;
+          this.counters.requeued++;
+        } else if (r === "abandoned") {
+          this.counters.abandoned++;
+        }
+      }
+      touched.push(job);
+    }
+    w.inFlight.clear();
+    w.inFlightCount = 0;
+    this.logger.warn("worker lost", { worker: w.name, reason, requeued });
+    this.emit("worker-lost", { ...this.info(w), reason, requeued });
+    for (const job of touched) if (!job.finished && job.complete) this.finish(job, false);
+    this.dispatch();
+  }
+
+  private finish(job: JobState<WorkerState>, cancelled: boolean, reason?: string): void {
+    if (job.finished) return;
+    job.finished = true;
+    this.jobs.delete(job.id);
+    if (!cancelled) {
+      for (const w of this.workers.values()) w.inFlight.delete(job);
+    }
+    const report = job.report(cancelled, reason);
+    if (!this.closed) {
+      const end = encode({
+        t: "job-end",
+        job: job.id,
+        total: job.total,
+        done: job.receipted,
+        failed: job.failed,
+        cancelled,
+        at: Date.now(),
+      });
+      for (const w of this.workers.values()) this.sendTo(w, end);
+    }
+    this.logger.info?.("job finished", { job: job.id, receipted: job.receipted, cancelled });
+    this.emit("job-done", report);
+    job.resolve(report);
+  }
+
+  private reject(code: RejectCode, message: string, peer?: string): void {
+    this.rejects.add(code);
+    this.warn.warn(`dispatcher rejected a frame: ${message}`, { code, peer });
+    const info: RejectInfo = { code, message };
+    if (peer !== undefined) info.peer = peer;
+    this.emit("reject", info);
+  }
+
+  private info(w: WorkerState): WorkerInfo {
+    return { worker: w.name, capacity: w.capacity, peer: w.peer };
+  }
+}

@@ -1,0 +1,529 @@
+import { randomBytes } from "node:crypto";
+import { decode, encode, type Message, type MessageBody, type Task } from "@uptime/protocol";
+import * as zmq from "zeromq";
+import { applyCurveClient } from "./curve.js";
+import { TypedEmitter } from "./emitter.js";
+import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
+import { intOption, stringOption } from "./options.js";
+import {
+  configureSocket,
+  type RejectCode,
+  RejectCounter,
+  type RejectInfo,
+  SendQueue,
+} from "./socket-util.js";
+import { assertZ85Key } from "./z85.js";
+
+/** CURVE keys of a worker: its own pair and the public keys of the servers it connects to. */
+export interface WorkerCurveOptions {
+  publicKey: string;
+  secretKey: string;
+  /** The dispatcher's public key: CURVE on the task link when set. */
+  dispatcherKey?: string;
+  /** The sink's public key: CURVE on the result link when set. */
+  sinkKey?: string;
+}
+
+/** Options of a {@link WorkerLink}. */
+export interface WorkerLinkOptions {
+  /** The dispatcher (sender) endpoint. @example "tcp://127.0.0.1:5557" */
+  dispatcher: string;
+  /** The sink endpoint. @example "tcp://127.0.0.1:5558" */
+  sink: string;
+  /** Worker id, unique in the fleet. */
+  id: string;
+  /** Tasks the worker runs at once (its concurrency). */
+  capacity: number;
+  /** Tasks held ready beyond `capacity`. @default Math.ceil(capacity * 0.1) */
+  prefetch?: number;
+  curve?: WorkerCurveOptions;
+  /** @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** Silence from the dispatcher after which the link is recreated. @default 5000 */
+  heartbeatTimeoutMs?: number;
+  /** Results without a receipt for this long are sent to the sink again. @default 10000 */
+  resendAfterMs?: number;
+  /** Results awaiting a receipt beyond which no more credit is granted. @default max(4 * (capacity + prefetch), 1000) */
+  maxUnreceipted?: number;
+  /** How long {@link WorkerLink.close} waits for outstanding receipts. @default 2000 */
+  drainMs?: number;
+  /** @default 1000 */
+  lingerMs?: number;
+  logger?: Logger;
+}
+
+/** Counters the worker app can show. */
+export interface WorkerLinkMetrics {
+  connected: boolean;
+  capacity: number;
+  window: number;
+  /** Tasks received and not yet handed to the sink (running or waiting in {@link WorkerLink.tasks}). */
+  held: number;
+  /** Tasks received, waiting to be taken from {@link WorkerLink.tasks}. */
+  queued: number;
+  /** Results sent to the sink without a receipt yet. */
+  unreceipted: number;
+  tasksReceived: number;
+  resultsSent: number;
+  resultsResent: number;
+  creditGranted: number;
+  receiptsRelayed: number;
+  reconnects: number;
+  rejects: { total: number; byCode: Record<string, number> };
+}
+
+/** Events of a {@link WorkerLink}. */
+export type WorkerLinkEvents = {
+  connected: [];
+  disconnected: [{ reason: string }];
+  stop: [{ job?: string; reason: string }];
+  "auth-error": [{ link: "dispatcher" | "sink"; error: Error }];
+  reject: [RejectInfo];
+};
+
+/** A result as the worker hands it over: a `result` message without its version field. */
+export type ResultBody = Extract<MessageBody, { t: "result" }>;
+
+interface Unreceipted {
+  frame: Buffer;
+  sentAt: number;
+}
+
+const keyOf = (job: string, seq: number) => `${seq}\u0000${job}`;
+
+/**
+ * The worker's side: connects to the dispatcher and the sink, advertises credit from
+ * its free capacity, yields tasks, forwards results to the sink and relays the sink's
+ * receipts to the dispatcher. Recreates its dispatcher socket after silence
+ * (Paranoid Pirate) and resends results that lost their receipt.
+ *
+ * @example
+ * const link = new WorkerLink({ dispatcher: "tcp://127.0.0.1:5557", sink: "tcp://127.0.0.1:5558", id: "w1", capacity: 100 });
+ * await link.start();
+ * for await (const task of link.tasks()) {
+ *   void probe(task.target).then((r) => link.sendResult({ t: "result", job: task.job, seq: task.seq, ...r }));
+ * }
+ */
+export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
+  private readonly o: Required<Omit<WorkerLinkOptions, "curve" | "logger">>;
+  private readonly curve: WorkerCurveOptions | undefined;
+  private readonly logger: Logger;
+  private readonly warn: RateLimitedWarn;
+  private readonly window: number;
+  private readonly grantBatch: number;
+  private dealer!: zmq.Dealer;
+  private dealerSends!: SendQueue;
+  private readonly sink: zmq.Dealer;
+  private readonly sinkSends: SendQueue;
+  private readonly queue: Task[] = [];
+  private queueHead = 0;
+  private wake: (() => void) | undefined;
+  private readonly held = new Map<string, Task>();
+  private readonly unreceipted = new Map<string, Unreceipted>();
+  private pendingGrant = 0;
+  private grantTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private openedAt = 0;
+  private connected = false;
+  private started = false;
+  private closed = false;
+  private sinkDropped = false;
+  private drained: (() => void) | undefined;
+  private readonly loops = new Set<Promise<void>>();
+  private readonly rejects = new RejectCounter();
+  private readonly counters = {
+    tasksReceived: 0,
+    resultsSent: 0,
+    resultsResent: 0,
+    creditGranted: 0,
+    receiptsRelayed: 0,
+    reconnects: 0,
+  };
+
+  constructor(options: WorkerLinkOptions) {
+    super();
+    const capacity = intOption(options?.capacity, Number.NaN, "WorkerLink options.capacity", 1, 1_000_000);
+    const prefetch = intOption(options.prefetch, Math.ceil(capacity * 0.1), "WorkerLink options.prefetch", 0);
+    this.window = capacity + prefetch;
+    this.o = {
+      dispatcher: stringOption(options.dispatcher, "WorkerLink options.dispatcher"),
+      sink: stringOption(options.sink, "WorkerLink options.sink"),
+      id: stringOption(options.id, "WorkerLink options.id", 128),
+      capacity,
+      prefetch,
+      heartbeatIntervalMs: intOption(
+        options.heartbeatIntervalMs,
+        1000,
+        "WorkerLink options.heartbeatIntervalMs",
+      ),
+      heartbeatTimeoutMs: intOption(
+        options.heartbeatTimeoutMs,
+        5000,
+        "WorkerLink options.heartbeatTimeoutMs",
+      ),
+      resendAfterMs: intOption(options.resendAfterMs, 10_000, "WorkerLink options.resendAfterMs"),
+      maxUnreceipted: intOption(
+        options.maxUnreceipted,
+        Math.max(4 * this.window, 1000),
+        "WorkerLink options.maxUnreceipted",
+      ),
+      drainMs: intOption(options.drainMs, 2000, "WorkerLink options.drainMs", 0),
+      lingerMs: intOption(options.lingerMs, 1000, "WorkerLink options.lingerMs", 0),
+    };
+    this.grantBatch = Math.max(1, Math.ceil(this.window / 10));
+    this.logger = options.logger ?? silentLogger;
+    this.warn = new RateLimitedWarn(this.logger);
+    if (options.curve) {
+      assertZ85Key(options.curve.publicKey, "WorkerLink options.curve.publicKey");
+      assertZ85Key(options.curve.secretKey, "WorkerLink options.curve.secretKey");
+      if (options.curve.dispatcherKey !== undefined) {
+        assertZ85Key(options.curve.dispatcherKey, "WorkerLink options.curve.dispatcherKey");
+      }
+      if (options.curve.sinkKey !== undefined)
+        assertZ85Key(options.curve.sinkKey, "WorkerLink options.curve.sinkKey");
+      this.curve = { ...options.curve };
+    }
+    this.sink = this.createDealer("sink");
+    // Results block at the high-water mark when the sink is slow or away: slots stay busy, no credit flows.
+    this.sink.sendHighWaterMark = Math.max(16, this.window);
+    this.sinkSends = new SendQueue(this.sink, (e) =>
+      this.warn.warn("send to sink failed", { error: String(e) }),
+    );
+  }
+
+  /** Connects both links and sends `ready`. */
+  async start(): Promise<void> {
+    if (this.started) throw new TypeError("WorkerLink.start: already started");
+    this.started = true;
+    this.sink.connect(this.o.sink);
+    this.track(this.receiveSink());
+    this.track(this.observe(this.sink, "sink"));
+    this.openDispatcher();
+    this.tickTimer = setInterval(() => this.tick(), this.o.heartbeatIntervalMs);
+  }
+
+  /** Tasks as they arrive. One consumer; ends when the link closes. */
+  async *tasks(): AsyncIterableIterator<Task> {
+    while (!this.closed) {
+      if (this.queueHead < this.queue.length) {
+        const task = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = undefined as unknown as Task;
+        if (this.queueHead === this.queue.length) {
+          this.queue.length = 0;
+          this.queueHead = 0;
+        }
+        if (!this.held.has(keyOf(task.job, task.seq))) continue; // stopped meanwhile
+        yield task;
+      } else {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+    }
+  }
+
+  /**
+   * Hands a result to the sink socket; resolves once the socket took it (waits while the
+   * sink is slow or away) and frees one credit. The sink's receipt is relayed later.
+   */
+  async sendResult(result: ResultBody): Promise<void> {
+    if (this.closed) throw new Error("WorkerLink.sendResult: link is closed");
+    const frame = encode(result);
+    const key = keyOf(result.job, result.seq);
+    this.unreceipted.delete(key);
+    this.unreceipted.set(key, { frame, sentAt: performance.now() });
+    await this.sinkSends.send(frame);
+    this.counters.resultsSent++;
+    if (this.held.delete(key)) this.grant(1);
+  }
+
+  metrics(): WorkerLinkMetrics {
+    return {
+      connected: this.connected,
+      capacity: this.o.capacity,
+      window: this.window,
+      held: this.held.size,
+      queued: this.queue.length - this.queueHead,
+      unreceipted: this.unreceipted.size,
+      ...this.counters,
+      rejects: this.rejects.snapshot(),
+    };
+  }
+
+  /**
+   * Waits (up to `drainMs`) for outstanding receipts, says `bye` so the dispatcher requeues
+   * what is left at once, and closes both sockets (bounded by linger).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.started && this.unreceipted.size > 0 && this.o.drainMs > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.o.drainMs);
+        this.drained = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    this.closed = true;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.grantTimer);
+    this.wake?.();
+    if (this.started) {
+      this.flushGrant();
+      await Promise.race([
+        this.dealerSends.send(encode({ t: "bye", worker: this.o.id })).catch(() => {}),
+        new Promise((r) => setTimeout(r, Math.min(500, this.o.lingerMs))),
+      ]);
+      this.dealerSends.close();
+      this.dealer.close();
+    }
+    this.sinkSends.close();
+    this.sink.close();
+    await Promise.all(this.loops);
+  }
+
+  private createDealer(link: "dispatcher" | "sink"): zmq.Dealer {
+    const d = new zmq.Dealer();
+    configureSocket(d, {
+      lingerMs: this.o.lingerMs,
+      sendHighWaterMark: 10_000,
+      receiveHighWaterMark: 10_000,
+      heartbeatIntervalMs: this.o.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.o.heartbeatTimeoutMs,
+    });
+    d.routingId = `${link === "sink" ? "s" : "d"}-${randomBytes(8).toString("hex")}`;
+    d.reconnectInterval = 100;
+    d.reconnectMaxInterval = 2000;
+    const serverKey = link === "sink" ? this.curve?.sinkKey : this.curve?.dispatcherKey;
+    if (this.curve && serverKey) {
+      applyCurveClient(d, { ...this.curve, serverKey }, `WorkerLink options.curve (${link})`);
+    }
+    return d;
+  }
+
+  private openDispatcher(): void {
+    const d = this.createDealer("dispatcher");
+    this.dealer = d;
+    this.dealerSends = new SendQueue(d, (e) =>
+      this.warn.warn("send to dispatcher failed", { error: String(e) }),
+    );
+    d.connect(this.o.dispatcher);
+    this.lastHeard = performance.now();
+    this.openedAt = this.lastHeard;
+    // A fresh connection starts from the free window; grants before it are void.
+    this.pendingGrant = 0;
+    const credit = Math.max(0, this.window - this.held.size);
+    this.dealerSends.push(encode({ t: "ready", worker: this.o.id, capacity: this.o.capacity, credit }));
+    this.track(this.receiveDispatcher(d));
+    this.track(this.observe(d, "dispatcher"));
+  }
+
+  private resetDispatcher(reason: string): void {
+    if (this.closed) return;
+    if (this.connected) {
+      this.connected = false;
+      this.emit("disconnected", { reason });
+    }
+    this.logger.warn("recreating dispatcher link", { reason });
+    this.counters.reconnects++;
+    const old = this.dealer;
+    this.dealerSends.close();
+    old.linger = 0;
+    old.close();
+    this.openDispatcher();
+  }
+
+  private track(p: Promise<void>): void {
+    this.loops.add(p);
+    void p.finally(() => this.loops.delete(p));
+  }
+
+  private async receiveDispatcher(d: zmq.Dealer): Promise<void> {
+    try {
+      for await (const frames of d) {
+        if (this.dealer !== d) break;
+        this.onDispatcherFrames(frames);
+      }
+    } catch (error) {
+      if (!d.closed) this.logger.error?.("dispatcher receive loop stopped", { error: String(error) });
+    }
+  }
+
+  private onDispatcherFrames(frames: Buffer[]): void {
+    const msg = this.decodeFrames(frames, "dispatcher");
+    if (!msg) return;
+    this.lastHeard = performance.now();
+    if (!this.connected) {
+      this.connected = true;
+      this.emit("connected");
+    }
+    switch (msg.t) {
+      case "task":
+        this.onTask(msg);
+        return;
+      case "heartbeat":
+        return;
+      case "job-start":
+      case "job-end":
+        this.sinkSends.push(frames[0]!);
+        return;
+      case "stop":
+        this.onStop(msg);
+        return;
+      default:
+        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a dispatcher`);
+    }
+  }
+
+  private onTask(task: Task): void {
+    this.counters.tasksReceived++;
+    const key = keyOf(task.job, task.seq);
+    if (this.held.has(key)) {
+      // Requeued to us while we still run it: keep the running one, give the credit back.
+      this.grant(1);
+      return;
+    }
+    if (this.held.size >= this.window) {
+      this.reject("UNEXPECTED_KIND", `task beyond the credit window of ${this.window}`);
+      return;
+    }
+    this.held.set(key, task);
+    this.queue.push(task);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private onStop(msg: Extract<Message, { t: "stop" }>): void {
+    if (msg.job !== undefined) {
+      let dropped = 0;
+      for (let i = this.queueHead; i < this.queue.length; i++) {
+        const t = this.queue[i]!;
+        if (t.job === msg.job && this.held.delete(keyOf(t.job, t.seq))) dropped++;
+      }
+      if (dropped > 0) this.grant(dropped);
+      this.emit("stop", { job: msg.job, reason: msg.reason });
+    } else {
+      this.emit("stop", { reason: msg.reason });
+    }
+  }
+
+  private async receiveSink(): Promise<void> {
+    try {
+      for await (const frames of this.sink) {
+        const msg = this.decodeFrames(frames, "sink");
+        if (!msg) continue;
+        if (msg.t !== "receipt") {
+          this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
+          continue;
+        }
+        for (const seq of msg.seqs) this.unreceipted.delete(keyOf(msg.job, seq));
+        this.counters.receiptsRelayed++;
+        this.dealerSends.push(frames[0]!);
+        if (this.pendingGrant > 0) this.scheduleGrant();
+        if (this.unreceipted.size === 0) this.drained?.();
+      }
+    } catch (error) {
+      if (!this.sink.closed) this.logger.error?.("sink receive loop stopped", { error: String(error) });
+    }
+  }
+
+  private async observe(socket: zmq.Dealer, link: "dispatcher" | "sink"): Promise<void> {
+    try {
+      for await (const event of socket.events) {
+        if (event.type === "handshake:error:auth") {
+          const error = Object.assign(
+            new Error(`${link} refused our CURVE key (${event.error.message}); is it on the allow-list?`),
+            { code: "AUTH" },
+          );
+          this.logger.warn(error.message, { link, address: event.address });
+          this.emit("auth-error", { link, error });
+        } else if (event.type === "disconnect") {
+          if (link === "sink") this.sinkDropped = true;
+          else if (socket === this.dealer && performance.now() - this.openedAt > this.o.heartbeatIntervalMs) {
+            // Not more often than once per heartbeat period (a refused handshake also disconnects).
+            this.resetDispatcher("connection to dispatcher lost");
+          }
+        } else if (event.type === "connect" && link === "sink" && this.sinkDropped) {
+          this.sinkDropped = false;
+          this.resendUnreceipted(0);
+        }
+      }
+    } catch (error) {
+      if (!socket.closed) this.logger.warn("event observer stopped", { link, error: String(error) });
+    }
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    if (now - this.lastHeard > this.o.heartbeatTimeoutMs) {
+      this.resetDispatcher("dispatcher silent");
+      return;
+    }
+    this.dealerSends.push(encode({ t: "heartbeat", from: this.o.id, inFlight: this.held.size }));
+    this.resendUnreceipted(this.o.resendAfterMs);
+  }
+
+  /** Sends results again whose receipt is older than `ageMs` (all when 0): the sink de-duplicates. */
+  private resendUnreceipted(ageMs: number): void {
+    const now = performance.now();
+    const again: [string, Unreceipted][] = [];
+    for (const entry of this.unreceipted) {
+      if (now - entry[1].sentAt < ageMs) break; // insertion order: the rest are younger
+      again.push(entry);
+    }
+    for (const [key, u] of again) {
+      this.unreceipted.delete(key);
+      u.sentAt = now;
+      this.unreceipted.set(key, u);
+      this.sinkSends.push(u.frame);
+      this.counters.resultsResent++;
+    }
+    if (again.length > 0) this.logger.info?.("results sent to the sink again", { count: again.length });
+  }
+
+  private grant(n: number): void {
+    this.pendingGrant += n;
+    if (this.pendingGrant >= this.grantBatch) this.flushGrant();
+    else this.scheduleGrant();
+  }
+
+  private scheduleGrant(): void {
+    if (this.grantTimer || this.closed) return;
+    this.grantTimer = setTimeout(() => {
+      this.grantTimer = undefined;
+      this.flushGrant();
+    }, 2);
+  }
+
+  private flushGrant(): void {
+    if (this.pendingGrant <= 0) return;
+    // The sink is not keeping up with receipts: hold credit back until it does.
+    if (this.unreceipted.size >= this.o.maxUnreceipted) return;
+    const credit = this.pendingGrant;
+    this.pendingGrant = 0;
+    this.counters.creditGranted += credit;
+    this.dealerSends.push(encode({ t: "credit", worker: this.o.id, credit }));
+  }
+
+  private decodeFrames(frames: Buffer[], link: string): Message | undefined {
+    if (frames.length !== 1) {
+      this.reject("BAD_FRAMES", `expected 1 frame from the ${link}, got ${frames.length}`);
+      return undefined;
+    }
+    const r = decode(frames[0]!);
+    if (!r.ok) {
+      this.reject(r.error.code, `from the ${link}: ${r.error.message}`);
+      return undefined;
+    }
+    return r.message;
+  }
+
+  private reject(code: RejectCode, message: string): void {
+    this.rejects.add(code);
+    this.warn.warn(`worker rejected a frame: ${message}`, { code });
+    this.emit("reject", { code, message });
+  }
+}

@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { appendFile, open, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Result, Task } from "@uptime/protocol";
+import { onTestFinished } from "vitest";
+import type { ResultStore, WorkerLink } from "../src/index.js";
+
+/** A temp directory removed when the test ends. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "uptime-zmq-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let ipcCounter = 0;
+/** A per-test ipc endpoint in a temp dir. */
+export function ipcEndpoint(dir: string): string {
+  return `ipc://${join(dir, `s${ipcCounter++}.sock`)}`;
+}
+
+/** A per-test tcp endpoint on a random port of a per-test loopback address. */
+export function tcpBind(): string {
+  const b = 1 + Math.floor(Math.random() * 250);
+  const c = 1 + Math.floor(Math.random() * 250);
+  return `tcp://127.0.${b}.${c}:*`;
+}
+
+/** `tcp://0.0.0.0:1234` or `tcp://127.0.0.5:1234` -> connectable endpoint. */
+export function connectable(endpoint: string): string {
+  return endpoint.replace("tcp://0.0.0.0:", "tcp://127.0.0.1:");
+}
+
+/**
+ * A small durable store: appends NDJSON with fsync, reloads the (job, seq) set on
+ * construction, like the sink app's journal.
+ */
+export class FileStore implements ResultStore {
+  readonly keys = new Set<string>();
+  writes = 0;
+  /** Delay each write by this many ms (to simulate a slow disk). */
+  delayMs = 0;
+
+  private constructor(readonly path: string) {}
+
+  static async open(path: string): Promise<FileStore> {
+    const store = new FileStore(path);
+    let text = "";
+    try {
+      text = await readFile(path, "utf8");
+    } catch {}
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        const r = JSON.parse(line) as Result;
+        store.keys.add(`${r.job}/${r.seq}`);
+      } catch {
+        // a torn last line after a crash: not written, so not known
+      }
+    }
+    return store;
+  }
+
+  has(job: string, seq: number): boolean {
+    return this.keys.has(`${job}/${seq}`);
+  }
+
+  async write(results: Result[]): Promise<void> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    await appendFile(this.path, results.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    const fh = await open(this.path, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    for (const r of results) this.keys.add(`${r.job}/${r.seq}`);
+    this.writes++;
+  }
+
+  /** Every stored line, in order. */
+  async lines(): Promise<Result[]> {
+    const text = await readFile(this.path, "utf8").catch(() => "");
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Result);
+  }
+}
+
+/**
+ * Runs a worker loop: takes tasks, "probes" each after `delayMs` on one of `capacity`
+ * slots, and sends an ok result. Returns the tasks it ran.
+ */
+export function runWorker(
+  link: WorkerLink,
+  options: { id: string; capacity: number; delayMs: number | (() => number); fail?: (t: Task) => boolean },
+): { ran: Task[]; stopped: Promise<void> } {
+  const ran: Task[] = [];
+  const slots = Array.from({ length: options.capacity }, (_, i) => i);
+  let wakeSlot: (() => void) | undefined;
+  const stopped = (async () => {
+    const inFlight = new Set<Promise<void>>();
+    for await (const task of link.tasks()) {
+      while (slots.length === 0) await new Promise<void>((r) => (wakeSlot = r));
+      const slot = slots.pop()!;
+      ran.push(task);
+      const delay = typeof options.delayMs === "function" ? options.delayMs() : options.delayMs;
+      const p = (async () => {
+        await new Promise((r) => setTimeout(r, delay));
+        const base = {
+          t: "result" as const,
+          job: task.job,
+          seq: task.seq,
+          attempt: task.attempt,
+          target: task.target,
+          worker: options.id,
+          slot,
+          durationMs: delay,
+          at: Date.now(),
+        };
+        try {
+          if (options.fail?.(task)) {
+            await link.sendResult({
+              ...base,
+              ok: false,
+              error: { code: "REFUSED", message: "connection refused" },
+            });
+          } else {
+            await link.sendResult({
+              ...base,
+              ok: true,
+              uptime: { raw: " 10:00:00 up 1 day", text: "1 day", seconds: 86_400 },
+            });
+          }
+        } catch {
+          // link closed under us: the dispatcher requeues
+        }
+        slots.push(slot);
+        const w = wakeSlot;
+        wakeSlot = undefined;
+        w?.();
+      })();
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    await Promise.all(inFlight);
+  })();
+  return { ran, stopped };
+}
+
+/** Waits until `cond()` holds, polling, failing after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Targets host0..host{n-1}. */
+export function targets(n: number, prefix = "host"): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+}
