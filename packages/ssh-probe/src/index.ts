@@ -1,1 +1,21 @@
-export {};
+export { PROBE_ERROR_CODES, type ProbeErrorCode } from "./errors.js";
+export { fingerprint, knownHostsName } from "./known-hosts.js";
+export { getOpenFilesLimit } from "./limits.js";
+export { createProbe } from "./probe.js";
+export { formatTarget, type Inventory, parseInventory, parseTarget } from "./target.js";
+export type {
+  CommandResult,
+  HostKeyPolicy,
+  PoolOptions,
+  Probe,
+  ProbeCallOptions,
+  ProbeFailure,
+  ProbeLogger,
+  ProbeOptions,
+  ProbeResult,
+  ProbeStats,
+  ProbeSuccess,
+  Target,
+  Uptime,
+} from "./types.js";
+export { parseUptime } from "./uptime.js";

@@ -1,0 +1,339 @@
+import { connect as netConnect, type Socket } from "node:net";
+import { type AnyAuthMethod, type AuthenticationType, Client, type ClientChannel } from "ssh2";
+import { classifyError, ProbeError, type Stage } from "./errors.js";
+import type { Identity } from "./keys.js";
+import type { HostKeyVerdict } from "./known-hosts.js";
+
+/** An authenticated SSH connection owned by one probe at a time (or idle in the pool). */
+export interface Connection {
+  readonly key: string;
+  readonly client: Client;
+  readonly sock: Socket;
+  closed: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+  onClosed: (() => void) | undefined;
+}
+
+export interface ConnectParams {
+  poolKey: string;
+  host: string;
+  port: number;
+  username: string;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  agent: string | undefined;
+  identities: readonly Identity[];
+  identityProblems: readonly string[];
+  /** Undefined when host keys are not checked. */
+  verifyHostKey: ((key: Buffer) => HostKeyVerdict) | undefined;
+}
+
+function noop(): void {}
+
+/**
+ * Opens TCP (our own socket, so we own the connect timeout and errno mapping), then the SSH handshake and
+ * public-key auth. Settles exactly once; on failure or abort everything it opened is destroyed.
+ */
+export function openConnection(params: ConnectParams, signal: AbortSignal): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    let settled = false;
+    let stage: Stage = "connect";
+    let hostKeyVerdict: HostKeyVerdict;
+    const authNotes: string[] = [];
+    const sock = netConnect({ host: params.host, port: params.port });
+    const client = new Client();
+    // ssh2 can emit errors after we are done (e.g. a readyTimeout's second error); never let one crash us.
+    sock.on("error", noop);
+    client.on("error", noop);
+
+    let timer = setTimeout(
+      () => fail(new ProbeError("CONNECT_TIMEOUT", `no TCP connection within ${params.connectTimeoutMs} ms`)),
+      params.connectTimeoutMs,
+    );
+
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+
+    function cleanup(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      sock.removeListener("connect", onConnect);
+      sock.removeListener("error", onError);
+      client.removeListener("error", onClientError);
+      client.removeListener("close", onClose);
+      client.removeListener("ready", onReady);
+      client.removeListener("handshake", onHandshake);
+    }
+
+    function fail(reason: unknown): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      client.destroy();
+      sock.destroy();
+      reject(classifyError(reason, stage, params.host));
+    }
+
+    function onError(err: Error): void {
+      fail(err);
+    }
+
+    function onClientError(err: Error & { level?: string }): void {
+      // Agent and signing errors are reported while ssh2 goes on with the next method: keep them for the message.
+      if (err.level === "agent" || (err.level === "client-authentication" && stage === "auth")) {
+        authNotes.push(err.message);
+        return;
+      }
+      fail(hostKeyVerdict ?? err);
+    }
+
+    function onClose(): void {
+      if (hostKeyVerdict) {
+        fail(hostKeyVerdict);
+        return;
+      }
+      fail(
+        new ProbeError(
+          stage === "auth" ? "AUTH" : "HANDSHAKE",
+          `connection closed by remote during ${stage}`,
+        ),
+      );
+    }
+
+    function onHandshake(): void {
+      stage = "auth";
+    }
+
+    function onReady(): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      resolve({
+        key: params.poolKey,
+        client,
+        sock,
+        closed: false,
+        idleTimer: undefined,
+        onClosed: undefined,
+      });
+    }
+
+    const methods: AnyAuthMethod[] = [];
+    if (params.agent) methods.push({ type: "agent", username: params.username, agent: params.agent });
+    for (const identity of params.identities) {
+      methods.push({ type: "publickey", username: params.username, key: identity.key });
+    }
+    let next = 0;
+    const authHandler = (
+      authsLeft: AuthenticationType[] | null,
+      _partial: boolean | null,
+      callback: (auth: AnyAuthMethod | false) => void,
+    ): void => {
+      if (authsLeft && !authsLeft.includes("publickey")) {
+        fail(new ProbeError("AUTH", `server offers no public-key auth (it allows: ${authsLeft.join(", ")})`));
+        callback(false);
+        return;
+      }
+      const method = methods[next++];
+      if (method) {
+        callback(method);
+        return;
+      }
+      if (methods.length === 0) {
+        const why =
+          params.identityProblems.length > 0 ? params.identityProblems.join("; ") : "none configured";
+        fail(new ProbeError("KEY", `no usable agent or identity file (${why})`));
+      } else {
+        const tried = [
+          ...(params.agent ? [`agent ${params.agent}`] : []),
+          ...params.identities.map((i) => i.path),
+        ].join(", ");
+        const notes = authNotes.length > 0 ? `; ${authNotes.join("; ")}` : "";
+        fail(
+          new ProbeError(
+            "AUTH",
+            `permission denied for ${params.username}@${params.host} (tried ${tried})${notes}`,
+          ),
+        );
+      }
+      callback(false);
+    };
+
+    function onConnect(): void {
+      if (settled) return;
+      clearTimeout(timer);
+      stage = "handshake";
+      sock.setNoDelay(true);
+      timer = setTimeout(
+        () =>
+          fail(
+            new ProbeError(
+              "HANDSHAKE",
+              `${stage === "auth" ? "authentication" : "SSH banner/key exchange"} not done within ${params.handshakeTimeoutMs} ms`,
+            ),
+          ),
+        params.handshakeTimeoutMs,
+      );
+      const verify = params.verifyHostKey;
+      client.connect({
+        sock,
+        username: params.username,
+        readyTimeout: 0,
+        authHandler: authHandler as never,
+        ...(verify
+          ? {
+              hostVerifier: (key: Buffer) => {
+                hostKeyVerdict = verify(key);
+                return hostKeyVerdict === undefined;
+              },
+            }
+          : {}),
+      });
+    }
+
+    sock.once("connect", onConnect);
+    sock.on("error", onError);
+    client.on("error", onClientError);
+    client.on("close", onClose);
+    client.once("ready", onReady);
+    client.once("handshake", onHandshake);
+  });
+}
+
+/** What a command returned; a non-zero status is not an error at this level. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitStatus: number | undefined;
+  exitSignal: string | undefined;
+}
+
+export interface ExecParams {
+  command: string;
+  commandTimeoutMs: number;
+  maxOutputBytes: number;
+}
+
+const MAX_STDERR = 4096;
+
+/** Error of an exec on a connection that turned out to be dead before anything was received. */
+export class StaleConnectionError extends ProbeError {}
+
+/**
+ * Runs one command on the connection. Settles exactly once; on any failure the connection is destroyed (it
+ * may have a channel still streaming), on success it stays usable.
+ */
+export function execCommand(conn: Connection, params: ExecParams, signal: AbortSignal): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    let settled = false;
+    let received = false;
+    let stream: ClientChannel | undefined;
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    const err: Buffer[] = [];
+    let errBytes = 0;
+    let exitStatus: number | undefined;
+    let exitSignal: string | undefined;
+
+    const timer = setTimeout(
+      () => fail(new ProbeError("COMMAND_TIMEOUT", `no exit status within ${params.commandTimeoutMs} ms`)),
+      params.commandTimeoutMs,
+    );
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const onConnError = (e: Error) => fail(e);
+    const onConnClose = () =>
+      fail(
+        new (received ? ProbeError : StaleConnectionError)("CLOSED", "connection closed before exit status"),
+      );
+    conn.client.on("error", onConnError);
+    conn.client.on("close", onConnClose);
+
+    function cleanup(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      conn.client.removeListener("error", onConnError);
+      conn.client.removeListener("close", onConnClose);
+      if (stream) {
+        stream.removeAllListeners("data");
+        stream.stderr.removeAllListeners("data");
+        stream.removeListener("exit", onExit);
+        stream.removeListener("close", onStreamClose);
+      }
+    }
+
+    function fail(reason: unknown): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      conn.client.destroy();
+      conn.sock.destroy();
+      reject(classifyError(reason, "exec", ""));
+    }
+
+    function onExit(code: number | null, sig?: string): void {
+      received = true;
+      if (typeof code === "number") exitStatus = code;
+      if (typeof sig === "string") exitSignal = sig;
+    }
+
+    function onStreamClose(): void {
+      if (settled) return;
+      if (exitStatus === undefined && exitSignal === undefined) {
+        fail(new ProbeError("CLOSED", "channel closed without exit status"));
+        return;
+      }
+      settled = true;
+      cleanup();
+      resolve({
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        exitStatus,
+        exitSignal,
+      });
+    }
+
+    let started: boolean;
+    try {
+      started = conn.client.exec(params.command, (e, ch) => {
+        if (settled) {
+          ch?.destroy();
+          return;
+        }
+        if (e) {
+          const Cls = received ? ProbeError : StaleConnectionError;
+          return fail(new Cls("CLOSED", `cannot open exec channel: ${e.message}`, { cause: e }));
+        }
+        received = true;
+        stream = ch;
+        ch.on("data", (chunk: Buffer) => {
+          outBytes += chunk.length;
+          if (outBytes > params.maxOutputBytes) {
+            return fail(
+              new ProbeError(
+                "OUTPUT_TOO_LARGE",
+                `output exceeded maxOutputBytes (${params.maxOutputBytes} bytes)`,
+              ),
+            );
+          }
+          out.push(chunk);
+        });
+        ch.stderr.on("data", (chunk: Buffer) => {
+          if (errBytes < MAX_STDERR) {
+            err.push(chunk.subarray(0, MAX_STDERR - errBytes));
+            errBytes += chunk.length;
+          }
+        });
+        ch.on("exit", onExit);
+        ch.on("close", onStreamClose);
+      }) as unknown as boolean;
+    } catch (e) {
+      return fail(
+        new StaleConnectionError("CLOSED", `cannot start command: ${(e as Error).message}`, { cause: e }),
+      );
+    }
+    void started;
+  });
+}

@@ -1,0 +1,201 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { ProbeError } from "./errors.js";
+import type { HostKeyPolicy, ProbeLogger } from "./types.js";
+
+interface Entry {
+  marker: "revoked" | "cert-authority" | undefined;
+  /** Plain patterns (possibly negated with "!"); undefined for hashed entries. */
+  patterns: string[] | undefined;
+  hashed: { salt: Buffer; hash: Buffer } | undefined;
+  keyType: string;
+  keyB64: string;
+}
+
+/** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** OpenSSH's `SHA256:...` fingerprint of a wire-format public key. */
+export function fingerprint(keyBlob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+function keyTypeOf(blob: Buffer): string {
+  if (blob.length < 4) return "unknown";
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString("latin1");
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${body}$`, "i");
+}
+
+function parseLine(line: string): Entry | undefined {
+  const fields = line.trim().split(/\s+/);
+  if (fields.length === 0 || fields[0] === "" || fields[0]!.startsWith("#")) return undefined;
+  let marker: Entry["marker"];
+  if (fields[0] === "@revoked" || fields[0] === "@cert-authority") {
+    marker = fields[0] === "@revoked" ? "revoked" : "cert-authority";
+    fields.shift();
+  }
+  const [hosts, keyType, keyB64] = fields;
+  if (hosts === undefined || keyType === undefined || keyB64 === undefined) return undefined;
+  if (hosts.startsWith("|1|")) {
+    const [, , salt, hash] = hosts.split("|");
+    if (!salt || !hash) return undefined;
+    return {
+      marker,
+      patterns: undefined,
+      hashed: { salt: Buffer.from(salt, "base64"), hash: Buffer.from(hash, "base64") },
+      keyType,
+      keyB64,
+    };
+  }
+  return { marker, patterns: hosts.split(","), hashed: undefined, keyType, keyB64 };
+}
+
+function matches(entry: Entry, name: string): boolean {
+  if (entry.hashed) {
+    const digest = createHmac("sha1", entry.hashed.salt).update(name).digest();
+    return digest.length === entry.hashed.hash.length && timingSafeEqual(digest, entry.hashed.hash);
+  }
+  let positive = false;
+  for (const pattern of entry.patterns ?? []) {
+    const negated = pattern.startsWith("!");
+    const glob = negated ? pattern.slice(1) : pattern;
+    const hit = /[*?]/.test(glob) ? globToRegExp(glob).test(name) : glob.toLowerCase() === name.toLowerCase();
+    if (hit && negated) return false;
+    if (hit) positive = true;
+  }
+  return positive;
+}
+
+/** Verdict of a host key check: `undefined` means accepted. */
+export type HostKeyVerdict = ProbeError | undefined;
+
+const MAX_CACHE = 100_000;
+
+/**
+ * OpenSSH known_hosts, read once and kept in memory; verdicts are cached per (name, key). In `accept-new` mode
+ * new hosts are appended one line each, batched into single O_APPEND writes and serialised, so a thousand hosts
+ * accepted at once never interleave or corrupt the file.
+ */
+export class KnownHosts {
+  private entries: Entry[] | undefined;
+  private readonly cache = new Map<string, HostKeyVerdict>();
+  private pending: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+
+  constructor(
+    readonly path: string,
+    readonly policy: HostKeyPolicy,
+    private readonly logger: ProbeLogger | undefined,
+  ) {}
+
+  private load(): Entry[] {
+    if (this.entries) return this.entries;
+    let text = "";
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+        this.logger?.warn?.(`cannot read known_hosts ${this.path}: ${(err as Error).message}`);
+      }
+    }
+    this.entries = [];
+    for (const line of text.split(/\r?\n/)) {
+      const entry = parseLine(line);
+      if (entry) this.entries.push(entry);
+    }
+    return this.entries;
+  }
+
+  /** Checks `keyBlob` (SSH wire format) presented by `host`:`port`. */
+  check(host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
+    const name = knownHostsName(host, port);
+    const keyB64 = keyBlob.toString("base64");
+    const cacheKey = `${name} ${keyB64}`;
+    if (this.cache.has(cacheKey)) return this.cache.get(cacheKey);
+    const verdict = this.decide(name, keyBlob, keyB64);
+    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    this.cache.set(cacheKey, verdict);
+    return verdict;
+  }
+
+  private decide(name: string, keyBlob: Buffer, keyB64: string): HostKeyVerdict {
+    const fp = fingerprint(keyBlob);
+    const type = keyTypeOf(keyBlob);
+    let known = false;
+    for (const entry of this.load()) {
+      if (entry.marker === "revoked") {
+        if (entry.keyB64 === keyB64) {
+          return new ProbeError("HOSTKEY_REVOKED", `host key ${type} ${fp} of ${name} is marked @revoked`);
+        }
+        continue;
+      }
+      if (entry.marker === "cert-authority" || !matches(entry, name)) continue;
+      if (entry.keyB64 === keyB64) return undefined;
+      known = true;
+    }
+    if (known) {
+      return new ProbeError(
+        "HOSTKEY_MISMATCH",
+        `host key of ${name} changed: it presented ${type} ${fp}, which is not the key in ${this.path}`,
+      );
+    }
+    if (this.policy === "accept-new") {
+      this.add(name, type, keyB64);
+      this.logger?.info?.(`added ${name} (${type} ${fp}) to ${this.path}`);
+      return undefined;
+    }
+    return new ProbeError(
+      "HOSTKEY_UNKNOWN",
+      `no host key for ${name} in ${this.path} (it presented ${type} ${fp})`,
+    );
+  }
+
+  private add(name: string, keyType: string, keyB64: string): void {
+    this.load().push({ marker: undefined, patterns: [name], hashed: undefined, keyType, keyB64 });
+    this.pending.push(`${name} ${keyType} ${keyB64}\n`);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        const lines = this.pending;
+        this.pending = [];
+        this.writing = this.writing.then(() => this.write(lines.join("")));
+      });
+    }
+  }
+
+  private async write(text: string): Promise<void> {
+    try {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      let prefix = "";
+      try {
+        const current = await readFile(this.path);
+        if (current.length > 0 && current[current.length - 1] !== 0x0a) prefix = "\n";
+      } catch {
+        // no file yet
+      }
+      await appendFile(this.path, prefix + text, { mode: 0o600, flag: "a" });
+    } catch (err) {
+      this.logger?.warn?.(`cannot append to known_hosts ${this.path}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Resolves when every accepted key has been written. */
+  async flush(): Promise<void> {
+    while (this.scheduled || this.pending.length > 0) await new Promise((r) => setImmediate(r));
+    await this.writing;
+  }
+}

@@ -1,0 +1,204 @@
+import type { ProbeErrorCode } from "./errors.js";
+
+/** One SSH destination. */
+export interface Target {
+  /** Host name, IPv4 address or IPv6 address (without brackets). */
+  host: string;
+  /** TCP port; falls back to {@link ProbeOptions.port}. */
+  port?: number;
+  /** Login user; falls back to {@link ProbeOptions.username}. */
+  user?: string;
+}
+
+/** Parsed `uptime` output. */
+export interface Uptime {
+  /** The output line the numbers were taken from, trimmed. */
+  raw: string;
+  /** The duration part as the original tool printed it, e.g. `65 days, 17:07` (whitespace collapsed). */
+  text: string;
+  /** Time since boot in seconds (minute resolution for most formats). */
+  seconds: number;
+  /** Logged-in users, when the output has that field. */
+  users?: number;
+  /** 1, 5 and 15 minute load averages, when present. */
+  load?: [number, number, number];
+}
+
+/** Receives diagnostics; the library never prints on its own. */
+export interface ProbeLogger {
+  debug?(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn?(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Pool settings (see {@link ProbeOptions.pool}). */
+export interface PoolOptions {
+  /**
+   * Most idle connections kept across all targets; the least recently used one is closed beyond it.
+   * @default 1000
+   */
+  maxConnections?: number;
+  /**
+   * An idle connection is closed after this long.
+   * @default 60000
+   */
+  idleTimeoutMs?: number;
+}
+
+/** Host key policy, as OpenSSH's `StrictHostKeyChecking`: `yes`, `accept-new`, `no`. */
+export type HostKeyPolicy = "strict" | "accept-new" | "off";
+
+/** Options of {@link createProbe}. Every field is optional. */
+export interface ProbeOptions {
+  /**
+   * Probes running at once.
+   * @default 100
+   */
+  concurrency?: number;
+  /**
+   * Login user for targets that name none.
+   * @default os.userInfo().username
+   */
+  username?: string;
+  /**
+   * Port for targets that name none.
+   * @default 22
+   */
+  port?: number;
+  /**
+   * ssh-agent socket path, or `false` for no agent. Agent keys are tried before identity files, as OpenSSH does.
+   * @default process.env.SSH_AUTH_SOCK
+   */
+  agent?: string | false;
+  /**
+   * Private key files, read and parsed once when the probe is created.
+   * @default the files among ~/.ssh/id_ed25519, ~/.ssh/id_ecdsa, ~/.ssh/id_rsa that exist
+   */
+  identityFiles?: string[];
+  /** Passphrase for encrypted identity files. */
+  passphrase?: string;
+  /**
+   * OpenSSH known_hosts file (plain and hashed entries, `[host]:port`, `@revoked`).
+   * @default ~/.ssh/known_hosts
+   */
+  knownHosts?: string;
+  /**
+   * `strict` refuses hosts that are not in known_hosts, `accept-new` appends unknown hosts and refuses changed
+   * keys, `off` checks nothing.
+   * @default "strict"
+   */
+  hostKeyPolicy?: HostKeyPolicy;
+  /**
+   * Time allowed for the TCP connection (CONNECT_TIMEOUT).
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Time allowed from TCP connect to authenticated session: banner, key exchange, auth (HANDSHAKE).
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Time allowed from opening the exec channel to its exit status (COMMAND_TIMEOUT).
+   * @default 10000
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Overall limit for one probe, all attempts included, counted from when it leaves the queue (DEADLINE).
+   * @default 30000
+   */
+  deadlineMs?: number;
+  /**
+   * Extra attempts after a transient failure (CONNECT_TIMEOUT, UNREACHABLE, HANDSHAKE, CLOSED), within the deadline.
+   * @default 0
+   */
+  retries?: number;
+  /**
+   * Command whose output is parsed as uptime output; output that does not parse gives PARSE.
+   * @default "uptime"
+   */
+  command?: string;
+  /**
+   * Most bytes of stdout kept; more gives OUTPUT_TOO_LARGE.
+   * @default 65536
+   */
+  maxOutputBytes?: number;
+  /**
+   * Keep connections per target and reuse them (`true` uses the defaults of {@link PoolOptions}); `false` opens
+   * and closes a connection for every probe.
+   * @default true
+   */
+  pool?: boolean | PoolOptions;
+  /**
+   * New (unauthenticated) connections at once to one host:port, so that sshd's MaxStartups does not drop them.
+   * @default 8
+   */
+  perHostConcurrency?: number;
+  /** Diagnostics sink. */
+  logger?: ProbeLogger;
+}
+
+/** A successful probe. */
+export interface ProbeSuccess {
+  ok: true;
+  /** The target string as passed, or formatTarget of the object. */
+  target: string;
+  uptime: Uptime;
+  /** stdout of the command. */
+  output: string;
+  durationMs: number;
+  /** Attempts made (1 unless `retries` was used). */
+  attempts: number;
+  /** Whether a pooled connection was reused. */
+  reused: boolean;
+}
+
+/** A failed probe: a host's failure is data, never an exception. */
+export interface ProbeFailure {
+  ok: false;
+  target: string;
+  error: { code: ProbeErrorCode; message: string; exitStatus?: number };
+  durationMs: number;
+  attempts: number;
+}
+
+export type ProbeResult = ProbeSuccess | ProbeFailure;
+
+/** Result of a probe run with a custom `command`: `uptime` only when the output parses as uptime output. */
+export type CommandResult =
+  | (Omit<ProbeSuccess, "uptime"> & { uptime?: Uptime; stderr: string })
+  | ProbeFailure;
+
+/** Per-call options of {@link Probe.probe}. */
+export interface ProbeCallOptions {
+  signal?: AbortSignal;
+}
+
+/** Counters for monitoring. */
+export interface ProbeStats {
+  /** Probes waiting for a slot. */
+  queued: number;
+  /** Probes running. */
+  running: number;
+  /** Idle pooled connections. */
+  idle: number;
+  /** Open connections (idle and in use). */
+  open: number;
+}
+
+/** A pooled SSH executor made by {@link createProbe}. */
+export interface Probe {
+  /** Runs the uptime command on one target. Never rejects for the host's failure, only for misuse. */
+  probe(target: string | Target, options?: ProbeCallOptions): Promise<ProbeResult>;
+  /** Runs a custom command; `uptime` is filled in when its output happens to be uptime output. */
+  probe(target: string | Target, options: ProbeCallOptions & { command: string }): Promise<CommandResult>;
+  /** Probes many targets, yielding results in completion order; at most `concurrency` targets are read ahead. */
+  probeAll(
+    targets: Iterable<string | Target> | AsyncIterable<string | Target>,
+    options?: ProbeCallOptions,
+  ): AsyncIterable<ProbeResult>;
+  /** Current counters. */
+  stats(): ProbeStats;
+  /** Aborts queued and running probes (ABORTED), closes every connection and flushes known_hosts. */
+  close(): Promise<void>;
+}
