@@ -108,12 +108,14 @@ export function handleClient(ctx: HandlerContext, client: Connection): void {
   client.on("authentication", (auth: AuthContext) => onAuth(ctx, host, auth));
   client.on("ready", () => {
     if (host.behaviour === "close-after-auth") {
-      // Leave the success message time to reach the client before the connection drops.
-      const t = setTimeout(() => socket.destroy(), ctx.latencyMs + 20);
+      // end() lets the success message out first; destroy() is the backstop.
+      socket.end();
+      const t = setTimeout(() => socket.destroy(), ctx.latencyMs + 1_000);
       conn.cleanups.push(() => clearTimeout(t));
     }
   });
-  client.on("session", (accept) => {
+  client.on("session", (accept, reject) => {
+    if (host.behaviour === "close-after-auth") return reject();
     const session = accept();
     session.on("exec", (acceptExec, _reject, info) => {
       ctx.stats.execs++;
