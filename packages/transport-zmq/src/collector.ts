@@ -95,6 +95,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private batchTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
+  private boundEndpoint: string | undefined;
   private closed = false;
   private readonly seenJobs = new Map<string, { start: boolean; end: boolean }>();
   private readonly rejects = new RejectCounter();
@@ -152,12 +153,13 @@ export class Collector extends TypedEmitter<CollectorEvents> {
 
   /** The bound endpoint (with the real port when bound to port 0 or `*`). */
   get endpoint(): string {
-    return this.router.lastEndpoint ?? this.endpointOption;
+    return this.boundEndpoint ?? this.endpointOption;
   }
 
   async bind(): Promise<void> {
     if (this.zap) await this.zap.start();
     await this.router.bind(this.endpointOption);
+    this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
     this.loop = this.receiveLoop();
     this.logger.info?.("collector bound", { endpoint: this.endpoint });
   }

@@ -116,6 +116,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly rejects = new RejectCounter();
   private timer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
+  private boundEndpoint: string | undefined;
   private closed = false;
   private counters = { tasksSent: 0, receipts: 0, receipted: 0, requeued: 0, abandoned: 0 };
 
@@ -169,13 +170,14 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** The bound endpoint (with the real port when bound to port 0 or `*`). */
   get endpoint(): string {
-    return this.router.lastEndpoint ?? this.endpointOption;
+    return this.boundEndpoint ?? this.endpointOption;
   }
 
   /** Binds the ROUTER (and the ZAP handler first, when CURVE is on) and starts heartbeats. */
   async bind(): Promise<void> {
     if (this.zap) await this.zap.start();
     await this.router.bind(this.endpointOption);
+    this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
     this.loop = this.receiveLoop();
     this.timer = setInterval(() => this.tick(), this.heartbeatIntervalMs);
     this.timer.unref?.();

@@ -128,6 +128,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private connected = false;
   private started = false;
   private closed = false;
+  private closing = false;
   private sinkDropped = false;
   private drained: (() => void) | undefined;
   private readonly loops = new Set<Promise<void>>();
@@ -256,7 +257,8 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
    * what is left at once, and closes both sockets (bounded by linger).
    */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     if (this.started && this.unreceipted.size > 0 && this.o.drainMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.o.drainMs);
@@ -266,6 +268,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
         };
       });
     }
+    if (this.closed) return; // destroyed while draining
     this.closed = true;
     clearInterval(this.tickTimer);
     clearTimeout(this.grantTimer);
@@ -281,6 +284,28 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     }
     this.sinkSends.close();
     this.sink.close();
+    await Promise.all(this.loops);
+  }
+
+  /**
+   * Closes both sockets at once, without `bye`, drain or linger (a second SIGINT). The
+   * dispatcher requeues this worker's unreceipted tasks when its heartbeats stop.
+   */
+  async destroy(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.tickTimer);
+    clearTimeout(this.grantTimer);
+    this.drained?.();
+    this.wake?.();
+    this.sinkSends.close();
+    this.sink.linger = 0;
+    this.sink.close();
+    if (this.started) {
+      this.dealerSends.close();
+      this.dealer.linger = 0;
+      this.dealer.close();
+    }
     await Promise.all(this.loops);
   }
 

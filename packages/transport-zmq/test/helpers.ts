@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Result, Task } from "@uptime/protocol";
 import { onTestFinished } from "vitest";
-import type { ResultStore, WorkerLink } from "../src/index.js";
+import { Collector, Dispatcher, type ResultStore, WorkerLink, type WorkerLinkOptions } from "../src/index.js";
 
 /** A temp directory removed when the test ends. */
 export function tempDir(): string {
@@ -40,6 +40,8 @@ export class FileStore implements ResultStore {
   writes = 0;
   /** Delay each write by this many ms (to simulate a slow disk). */
   delayMs = 0;
+  /** Fail every write (the disk is gone). */
+  failWrites = false;
 
   private constructor(readonly path: string) {}
 
@@ -67,6 +69,7 @@ export class FileStore implements ResultStore {
 
   async write(results: Result[]): Promise<void> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failWrites) throw new Error("disk gone");
     await appendFile(this.path, results.map((r) => `${JSON.stringify(r)}\n`).join(""));
     const fh = await open(this.path, "r+");
     try {
@@ -161,4 +164,54 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "c
 /** Targets host0..host{n-1}. */
 export function targets(n: number, prefix = "host"): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+}
+
+/** A dispatcher, a collector and workers wired together, all closed when the test ends. */
+export async function pipeline(
+  options: {
+    transport?: "tcp" | "ipc";
+    dispatcher?: Partial<ConstructorParameters<typeof Dispatcher>[0]>;
+    collector?: Partial<ConstructorParameters<typeof Collector>[0]>;
+  } = {},
+) {
+  const dir = tempDir();
+  const ipc = options.transport === "ipc";
+  const store = await FileStore.open(join(dir, "out.ndjson"));
+  const dispatcher = new Dispatcher({
+    endpoint: ipc ? ipcEndpoint(dir) : tcpBind(),
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 600,
+    ...options.dispatcher,
+  });
+  const collector = new Collector({
+    endpoint: ipc ? ipcEndpoint(dir) : tcpBind(),
+    store,
+    batchMaxMs: 5,
+    ...options.collector,
+  });
+  await dispatcher.bind();
+  await collector.bind();
+  onTestFinished(() => dispatcher.close());
+  onTestFinished(() => collector.close());
+  return { dir, store, dispatcher, collector };
+}
+
+/** A WorkerLink to `p`'s dispatcher and collector, closed when the test ends. */
+export function workerLink(
+  p: { dispatcher: { endpoint: string }; collector: { endpoint: string } },
+  id: string,
+  capacity: number,
+  extra: Partial<WorkerLinkOptions> = {},
+): WorkerLink {
+  const link = new WorkerLink({
+    dispatcher: connectable(p.dispatcher.endpoint),
+    sink: connectable(p.collector.endpoint),
+    id,
+    capacity,
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 600,
+    ...extra,
+  });
+  onTestFinished(() => link.destroy());
+  return link;
 }
