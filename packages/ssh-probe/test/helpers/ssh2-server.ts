@@ -28,6 +28,8 @@ export interface TestServer {
   execs: number;
   /** TCP connections accepted. */
   accepted: number;
+  /** Most connections that were open but not yet authenticated at the same time. */
+  maxPreAuth: number;
   /** Drops every open connection (to test dead pooled connections). */
   dropAll(): void;
   /** Resolves once the server side has no open socket, or rejects after `ms`. */
@@ -73,8 +75,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     timers.add(t);
     return t;
   };
-  const state = { execs: 0, accepted: 0 };
+  const state = { execs: 0, accepted: 0, preAuth: 0, maxPreAuth: 0 };
 
+  let injecting: (() => void) | undefined;
   const ssh = new Server({ hostKeys: [hostKey] }, (client) => {
     client.on("error", () => {});
     client.on("authentication", (ctx) => {
@@ -90,7 +93,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
       ctx.accept();
     });
+    const markAuthed = injecting;
     client.on("ready", () => {
+      markAuthed?.();
       if (behaviour === "close-after-auth") {
         client.end();
         return;
@@ -116,11 +121,13 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
               const chunk = Buffer.alloc(16 * 1024, 0x62);
               const t = every(5, () => stream.writable && stream.write(chunk));
               stream.on("close", () => clearInterval(t));
+              client.on("close", () => clearInterval(t));
               return;
             }
             case "drip-forever": {
               const t = every(50, () => stream.writable && stream.write("."));
               stream.on("close", () => clearInterval(t));
+              client.on("close", () => clearInterval(t));
               return;
             }
             case "close-without-exit":
@@ -143,9 +150,21 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
 
   const tcp: NetServer = createServer((sock) => {
     state.accepted++;
+    state.preAuth++;
+    state.maxPreAuth = Math.max(state.maxPreAuth, state.preAuth);
+    let authed = false;
+    sock.on("close", () => {
+      sockets.delete(sock);
+      if (!authed) state.preAuth--;
+    });
+    const markAuthed = () => {
+      authed = true;
+      state.preAuth--;
+    };
     sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
     sock.on("error", () => {});
+    // Raw behaviours read and discard, so the peer's FIN is seen.
+    if (behaviour === "silent" || behaviour === "slow-banner" || behaviour === "garbage") sock.resume();
     switch (behaviour) {
       case "silent":
         return;
@@ -164,7 +183,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         return;
       }
       default:
+        // ssh2 calls the connection handler synchronously from injectSocket.
+        injecting = markAuthed;
         ssh.injectSocket(sock);
+        injecting = undefined;
     }
   });
   const host = options.host ?? "127.0.0.1";
@@ -185,6 +207,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     },
     get accepted() {
       return state.accepted;
+    },
+    get maxPreAuth() {
+      return state.maxPreAuth;
     },
     dropAll: () => {
       for (const s of sockets) s.destroy();

@@ -1,0 +1,158 @@
+import { describe, expect, test } from "vitest";
+import { activeHandles, useFixture } from "./helpers/fixture.js";
+import type { Behaviour } from "./helpers/ssh2-server.js";
+
+const fast = {
+  connectTimeoutMs: 500,
+  handshakeTimeoutMs: 500,
+  commandTimeoutMs: 500,
+  deadlineMs: 5000,
+};
+
+async function expectCode(behaviour: Behaviour, code: string, limitMs: number, extra: object = {}) {
+  const fx = useFixture();
+  const server = await fx.server({ behaviour });
+  const before = activeHandles();
+  const probe = fx.probe({ ...fast, ...extra });
+  const started = Date.now();
+  const r = await probe.probe(`127.0.0.1:${server.port}`);
+  const elapsed = Date.now() - started;
+  expect(r.ok).toBe(false);
+  if (r.ok) return r;
+  expect(r.error.code, r.error.message).toBe(code);
+  expect(elapsed).toBeLessThan(limitMs + 1000);
+  // Everything is released: the server sees the socket go, the pool holds nothing, no handle outlives the probe.
+  await server.waitForNoSockets(1000);
+  expect(probe.stats()).toMatchObject({ open: 0, idle: 0, running: 0, queued: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  const after = activeHandles();
+  expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
+  expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
+  return r;
+}
+
+describe("a server that misbehaves yields its code within the limit and releases everything", () => {
+  test("never sends a banner: HANDSHAKE after handshakeTimeoutMs", async () => {
+    const r = await expectCode("silent", "HANDSHAKE", 500);
+    expect(r.ok || r.error.message).toMatch(/banner/);
+  });
+
+  test("sends the banner one byte a second: HANDSHAKE", async () => {
+    await expectCode("slow-banner", "HANDSHAKE", 500);
+  });
+
+  test("speaks something else: HANDSHAKE", async () => {
+    await expectCode("garbage", "HANDSHAKE", 500);
+  });
+
+  test("never answers the exec: COMMAND_TIMEOUT", async () => {
+    await expectCode("no-exec-reply", "COMMAND_TIMEOUT", 500);
+  });
+
+  test("streams a byte at a time forever: COMMAND_TIMEOUT", async () => {
+    await expectCode("drip-forever", "COMMAND_TIMEOUT", 500);
+  });
+
+  test("streams output forever: OUTPUT_TOO_LARGE", async () => {
+    await expectCode("stream-forever", "OUTPUT_TOO_LARGE", 500);
+  });
+
+  test("sends 1 MiB: OUTPUT_TOO_LARGE at the default 64 KiB cap", async () => {
+    await expectCode("huge-output", "OUTPUT_TOO_LARGE", 500);
+  });
+
+  test("the overall deadline wins over longer stage timeouts: DEADLINE", async () => {
+    await expectCode("no-exec-reply", "DEADLINE", 500, { commandTimeoutMs: 20_000, deadlineMs: 500 });
+    await expectCode("silent", "DEADLINE", 500, { handshakeTimeoutMs: 20_000, deadlineMs: 500 });
+  });
+
+  test("closes the channel without exit status: CLOSED", async () => {
+    await expectCode("close-without-exit", "CLOSED", 500);
+  });
+
+  test("closes the connection right after auth: CLOSED", async () => {
+    await expectCode("close-after-auth", "CLOSED", 500);
+  });
+
+  test("rejects our key: AUTH", async () => {
+    const r = await expectCode("auth-reject", "AUTH", 500);
+    expect(r.ok || r.error.message).toContain("id_ed25519");
+  });
+
+  test("allows only passwords: AUTH naming what it allows", async () => {
+    const r = await expectCode("password-only", "AUTH", 500);
+    expect(r.ok || r.error.message).toContain("password");
+  });
+});
+
+test("non-zero exit gives EXIT_STATUS with the status and the first stderr line", async () => {
+  const fx = useFixture();
+  const server = await fx.server({ behaviour: "exit-status" });
+  const probe = fx.probe(fast);
+  const r = await probe.probe(`127.0.0.1:${server.port}`);
+  expect(r).toMatchObject({ ok: false, error: { code: "EXIT_STATUS", exitStatus: 127 } });
+  expect(r.ok || r.error.message).toBe("exit status 127: uptime: command not found");
+  // The connection itself was fine, so it is pooled and reused.
+  const again = await probe.probe(`127.0.0.1:${server.port}`);
+  expect(again.ok).toBe(false);
+  expect(probe.stats().idle).toBe(1);
+  expect(server.accepted).toBe(1);
+});
+
+test("output over a raised cap that is not uptime output gives PARSE; a custom command gets ok", async () => {
+  const fx = useFixture();
+  const server = await fx.server({
+    output: (command) => ({ stdout: command === "uptime" ? "Welcome!\n" : `ran ${command}\n` }),
+  });
+  const probe = fx.probe(fast);
+  const r = await probe.probe(`127.0.0.1:${server.port}`);
+  expect(r).toMatchObject({ ok: false, error: { code: "PARSE" } });
+  expect(r.ok || r.error.message).toContain("Welcome!");
+  const c = await probe.probe(`127.0.0.1:${server.port}`, { command: "hostname" });
+  expect(c).toMatchObject({ ok: true, output: "ran hostname\n", reused: true });
+  expect(c.ok && c.uptime).toBeUndefined();
+});
+
+test("a refused port gives REFUSED", async () => {
+  const fx = useFixture();
+  const { createServer } = await import("node:net");
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const r = await fx.probe(fast).probe(`127.0.0.1:${port}`);
+  expect(r).toMatchObject({ ok: false, error: { code: "REFUSED" } });
+  expect(r.ok || r.error.message).toContain("ECONNREFUSED");
+});
+
+test("an unresolvable name gives DNS", async () => {
+  const fx = useFixture();
+  const r = await fx.probe({ ...fast, deadlineMs: 5000 }).probe("no-such-host.invalid");
+  expect(r).toMatchObject({ ok: false, error: { code: "DNS" } });
+});
+
+test("aborting a running probe gives ABORTED and releases the connection", async () => {
+  const fx = useFixture();
+  const server = await fx.server({ behaviour: "no-exec-reply" });
+  const probe = fx.probe({ ...fast, commandTimeoutMs: 20_000 });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const r = await probe.probe(`127.0.0.1:${server.port}`, { signal: controller.signal });
+  expect(r).toMatchObject({ ok: false, error: { code: "ABORTED" } });
+  await server.waitForNoSockets(1000);
+});
+
+test("close() aborts in-flight probes and later probes report ABORTED", async () => {
+  const fx = useFixture();
+  const server = await fx.server({ behaviour: "no-exec-reply" });
+  const probe = fx.probe({ ...fast, commandTimeoutMs: 20_000 });
+  const pending = probe.probe(`127.0.0.1:${server.port}`);
+  await new Promise((r) => setTimeout(r, 200));
+  await probe.close();
+  expect(await pending).toMatchObject({ ok: false, error: { code: "ABORTED" } });
+  expect(await probe.probe(`127.0.0.1:${server.port}`)).toMatchObject({
+    ok: false,
+    error: { code: "ABORTED" },
+  });
+  await server.waitForNoSockets(1000);
+});
