@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { curveKeyPair } from "zeromq";
 import { isZ85Key } from "./z85.js";
 
@@ -48,6 +48,7 @@ export async function writeKeyPair(path: string, options: { overwrite?: boolean 
   const secret = `# uptime CURVE key pair. Keep this file secret (mode 0600).\npublic ${pair.publicKey}\nsecret ${pair.secretKey}\n`;
   try {
     await writeFile(path, secret, { mode: 0o600, flag });
+    await chmod(path, 0o600); // an overwritten file keeps its old mode otherwise
     await writeFile(`${path}.pub`, `${pair.publicKey}\n`, { mode: 0o644, flag });
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "EEXIST") {
