@@ -134,15 +134,14 @@ export class KnownHosts {
   private decide(name: string, keyBlob: Buffer, keyB64: string): HostKeyVerdict {
     const fp = fingerprint(keyBlob);
     const type = keyTypeOf(keyBlob);
+    const entries = this.load();
+    // @revoked wins wherever it appears in the file, as in OpenSSH.
+    if (entries.some((e) => e.marker === "revoked" && e.keyB64 === keyB64)) {
+      return new ProbeError("HOSTKEY_REVOKED", `host key ${type} ${fp} of ${name} is marked @revoked`);
+    }
     let known = false;
-    for (const entry of this.load()) {
-      if (entry.marker === "revoked") {
-        if (entry.keyB64 === keyB64) {
-          return new ProbeError("HOSTKEY_REVOKED", `host key ${type} ${fp} of ${name} is marked @revoked`);
-        }
-        continue;
-      }
-      if (entry.marker === "cert-authority" || !matches(entry, name)) continue;
+    for (const entry of entries) {
+      if (entry.marker !== undefined || !matches(entry, name)) continue;
       if (entry.keyB64 === keyB64) return undefined;
       known = true;
     }

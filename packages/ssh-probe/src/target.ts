@@ -60,7 +60,7 @@ export function parseTarget(input: string): Target {
       host = hostPart;
     }
     if (host === "") throw new TypeError(`Invalid target "${input}": missing host`);
-    if (!HOST_RE.test(host) || host.startsWith("-") || host.startsWith(".")) {
+    if (colons < 2 && (!HOST_RE.test(host) || host.startsWith("-") || host.startsWith("."))) {
       throw new TypeError(`Invalid target "${input}": bad host name "${host}"`);
     }
   }

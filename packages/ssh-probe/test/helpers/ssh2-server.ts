@@ -22,6 +22,8 @@ export interface TestServer {
   port: number;
   /** `ssh-ed25519 AAAA...` of the server's host key. */
   hostPublicKey: string;
+  /** Ports of the extra listeners. */
+  extraPorts: number[];
   /** Sockets currently open on the server side. */
   openSockets(): number;
   /** Exec requests received. */
@@ -46,6 +48,12 @@ export interface TestServerOptions {
   /** stdout for "ok" exec requests. */
   output?: string | ((command: string) => { stdout: string; stderr?: string; code?: number });
   host?: string;
+  /** Delay before answering an "ok" exec, in ms (or per command). */
+  delayMs?: number | ((command: string) => number);
+  /** Destroy the first N TCP connections as soon as they are accepted. */
+  dropFirst?: number;
+  /** Extra listeners (each on its own port) feeding the same server: simulated distinct hosts. */
+  extraListeners?: number;
 }
 
 export const UPTIME_LINE = " 10:14:32 up 65 days, 17:07,  3 users,  load average: 0.08, 0.03, 0.01\n";
@@ -70,6 +78,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   }
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  // (timeouts and intervals alike are cleared with clearInterval)
   const every = (ms: number, fn: () => void) => {
     const t = setInterval(fn, ms);
     timers.add(t);
@@ -139,17 +148,31 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
             typeof options.output === "function"
               ? options.output(info.command)
               : { stdout: options.output ?? UPTIME_LINE, stderr: "", code: 0 };
-          if (out.stdout) stream.write(out.stdout);
-          if (out.stderr) stream.stderr.write(out.stderr);
-          stream.exit(out.code ?? 0);
-          stream.end();
+          const answer = () => {
+            if (out.stdout) stream.write(out.stdout);
+            if (out.stderr) stream.stderr.write(out.stderr);
+            stream.exit(out.code ?? 0);
+            stream.end();
+          };
+          const delay =
+            typeof options.delayMs === "function" ? options.delayMs(info.command) : options.delayMs;
+          if (delay) {
+            const t = setTimeout(answer, delay);
+            timers.add(t);
+          } else {
+            answer();
+          }
         });
       });
     });
   });
 
-  const tcp: NetServer = createServer((sock) => {
+  const onSocket = (sock: Socket) => {
     state.accepted++;
+    if (state.accepted <= (options.dropFirst ?? 0)) {
+      sock.destroy();
+      return;
+    }
     state.preAuth++;
     state.maxPreAuth = Math.max(state.maxPreAuth, state.preAuth);
     let authed = false;
@@ -188,18 +211,26 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         ssh.injectSocket(sock);
         injecting = undefined;
     }
-  });
+  };
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(0, host, () => resolve());
-  });
+  const listen = async () => {
+    const srv = createServer(onSocket);
+    await new Promise<void>((resolve, reject) => {
+      srv.once("error", reject);
+      srv.listen(0, host, () => resolve());
+    });
+    return srv;
+  };
+  const tcp: NetServer = await listen();
+  const extra: NetServer[] = [];
+  for (let i = 0; i < (options.extraListeners ?? 0); i++) extra.push(await listen());
   const address = tcp.address();
   if (typeof address !== "object" || address === null) throw new Error("no address");
 
   return {
     host,
     port: address.port,
+    extraPorts: extra.map((srv) => (srv.address() as { port: number }).port),
     hostPublicKey,
     openSockets: () => sockets.size,
     get execs() {
@@ -225,7 +256,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     close: async () => {
       for (const t of timers) clearInterval(t);
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await Promise.all(
+        [tcp, ...extra].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))),
+      );
     },
   } as TestServer;
 }
