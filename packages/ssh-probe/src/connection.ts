@@ -243,7 +243,9 @@ export function execCommand(conn: Connection, params: ExecParams, signal: AbortS
     );
     const onAbort = () => fail(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const onConnError = (e: Error) => fail(e);
+    // Before the server has answered anything, a dead connection may simply be a stale pooled one.
+    const onConnError = (e: Error) =>
+      fail(received ? e : new StaleConnectionError("CLOSED", `connection lost: ${e.message}`, { cause: e }));
     const onConnClose = () =>
       fail(
         new (received ? ProbeError : StaleConnectionError)("CLOSED", "connection closed before exit status"),

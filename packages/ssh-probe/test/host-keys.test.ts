@@ -1,14 +1,13 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { utils } from "ssh2";
 import { describe, expect, test } from "vitest";
 import { useFixture } from "./helpers/fixture.js";
-import { knownHostsLine } from "./helpers/keys.js";
+import { generateEd25519, knownHostsLine } from "./helpers/keys.js";
 
 const fast = { connectTimeoutMs: 2000, handshakeTimeoutMs: 2000, commandTimeoutMs: 2000 };
 
 function otherKey(): string {
-  return utils.generateKeyPairSync("ed25519").public.trim();
+  return generateEd25519().public.trim();
 }
 
 function hashedName(name: string): string {

@@ -1,5 +1,6 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { Server, utils } from "ssh2";
+import { generateEd25519 } from "./keys.js";
 
 /** How a test server misbehaves (or not). */
 export type Behaviour =
@@ -67,7 +68,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   let hostKey = options.hostKey;
   let hostPublicKey: string;
   if (!hostKey) {
-    const pair = utils.generateKeyPairSync("ed25519");
+    const pair = generateEd25519();
     hostKey = pair.private;
     hostPublicKey = pair.public.trim();
   } else {
@@ -86,7 +87,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
   const state = { execs: 0, accepted: 0, preAuth: 0, maxPreAuth: 0 };
 
-  let injecting: (() => void) | undefined;
+  const authMarks = new WeakMap<Socket, () => void>();
   const ssh = new Server({ hostKeys: [hostKey] }, (client) => {
     client.on("error", () => {});
     client.on("authentication", (ctx) => {
@@ -102,7 +103,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
       ctx.accept();
     });
-    const markAuthed = injecting;
+    const sock = (client as unknown as { _sock: Socket })._sock;
+    const markAuthed = authMarks.get(sock);
     client.on("ready", () => {
       markAuthed?.();
       if (behaviour === "close-after-auth") {
@@ -207,9 +209,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       }
       default:
         // ssh2 calls the connection handler synchronously from injectSocket.
-        injecting = markAuthed;
+        authMarks.set(sock, markAuthed);
         ssh.injectSocket(sock);
-        injecting = undefined;
     }
   };
   const host = options.host ?? "127.0.0.1";

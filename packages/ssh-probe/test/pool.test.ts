@@ -1,0 +1,135 @@
+import { expect, test } from "vitest";
+import { useFixture } from "./helpers/fixture.js";
+
+const fast = { connectTimeoutMs: 2000, handshakeTimeoutMs: 2000, commandTimeoutMs: 2000 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("a target's connection is reused for its next probe", async () => {
+  const fx = useFixture();
+  const server = await fx.server();
+  const probe = fx.probe(fast);
+  const results = [];
+  for (let i = 0; i < 3; i++) results.push(await probe.probe(`127.0.0.1:${server.port}`));
+  expect(results.map((r) => r.ok && r.reused)).toEqual([false, true, true]);
+  expect(server.accepted).toBe(1);
+  expect(server.execs).toBe(3);
+  expect(probe.stats()).toMatchObject({ idle: 1, open: 1 });
+});
+
+test("a pooled connection the server dropped is replaced transparently, once", async () => {
+  const fx = useFixture();
+  const server = await fx.server();
+  const probe = fx.probe(fast);
+  expect((await probe.probe(`127.0.0.1:${server.port}`)).ok).toBe(true);
+  server.dropAll();
+  // Probe at once, before the client has seen the close: the exec hits a dead connection.
+  const r = await probe.probe(`127.0.0.1:${server.port}`);
+  expect(r, JSON.stringify(r)).toMatchObject({ ok: true, reused: false, attempts: 1 });
+  expect(server.accepted).toBe(2);
+  // And once the close has been seen, the pool simply holds nothing for the target.
+  server.dropAll();
+  await sleep(50);
+  expect(probe.stats().idle).toBe(0);
+  expect(await probe.probe(`127.0.0.1:${server.port}`)).toMatchObject({ ok: true, reused: false });
+});
+
+test("idle connections close after idleTimeoutMs", async () => {
+  const fx = useFixture();
+  const server = await fx.server();
+  const probe = fx.probe({ ...fast, pool: { idleTimeoutMs: 150 } });
+  expect((await probe.probe(`127.0.0.1:${server.port}`)).ok).toBe(true);
+  expect(probe.stats().idle).toBe(1);
+  await server.waitForNoSockets(1500);
+  expect(probe.stats()).toMatchObject({ idle: 0, open: 0 });
+});
+
+test("the pool is bounded: the least recently used idle connection is closed", async () => {
+  const fx = useFixture();
+  const servers = [await fx.server(), await fx.server(), await fx.server()];
+  const probe = fx.probe({ ...fast, pool: { maxConnections: 2 } });
+  for (const s of servers) expect((await probe.probe(`127.0.0.1:${s.port}`)).ok).toBe(true);
+  expect(probe.stats().idle).toBe(2);
+  await servers[0]!.waitForNoSockets(1000);
+  expect(servers[1]!.openSockets()).toBe(1);
+  expect(servers[2]!.openSockets()).toBe(1);
+});
+
+test("pool: false opens and closes a connection per probe", async () => {
+  const fx = useFixture();
+  const server = await fx.server();
+  const probe = fx.probe({ ...fast, pool: false });
+  for (let i = 0; i < 3; i++)
+    expect(await probe.probe(`127.0.0.1:${server.port}`)).toMatchObject({ ok: true, reused: false });
+  expect(server.accepted).toBe(3);
+  await server.waitForNoSockets(1000);
+  expect(probe.stats()).toMatchObject({ idle: 0, open: 0 });
+});
+
+test("perHostConcurrency bounds unauthenticated connections to one destination", async () => {
+  const fx = useFixture();
+  const server = await fx.server();
+  const probe = fx.probe({ ...fast, pool: false, concurrency: 50, perHostConcurrency: 3 });
+  const results = await Promise.all(
+    Array.from({ length: 30 }, () => probe.probe(`127.0.0.1:${server.port}`)),
+  );
+  expect(results.every((r) => r.ok)).toBe(true);
+  expect(server.maxPreAuth).toBeGreaterThan(0);
+  expect(server.maxPreAuth).toBeLessThanOrEqual(3);
+});
+
+test("retries: a transient failure is retried within the deadline", async () => {
+  const fx = useFixture();
+  const server = await fx.server({ dropFirst: 1 });
+  const once = await fx.probe({ ...fast }).probe(`127.0.0.1:${server.port}`);
+  expect(once).toMatchObject({ ok: false, attempts: 1, error: { code: "HANDSHAKE" } });
+  const fx2 = useFixture();
+  const server2 = await fx2.server({ dropFirst: 1 });
+  const r = await fx2.probe({ ...fast, retries: 2 }).probe(`127.0.0.1:${server2.port}`);
+  expect(r).toMatchObject({ ok: true, attempts: 2 });
+});
+
+test("probeAll yields in completion order and reads ahead no more than concurrency", async () => {
+  const fx = useFixture();
+  const slow = await fx.server({ delayMs: 300 });
+  const quick = await fx.server();
+  const probe = fx.probe({ ...fast, concurrency: 4 });
+  let pulled = 0;
+  let yielded = 0;
+  let maxAhead = 0;
+  function* targets() {
+    yield `127.0.0.1:${slow.port}`;
+    for (let i = 0; i < 40; i++) {
+      pulled++;
+      maxAhead = Math.max(maxAhead, pulled - yielded);
+      yield `127.0.0.1:${quick.port}`;
+    }
+  }
+  const order: string[] = [];
+  for await (const r of probe.probeAll(targets())) {
+    yielded++;
+    expect(r.ok).toBe(true);
+    order.push(r.target);
+  }
+  expect(order).toHaveLength(41);
+  expect(order[0]).toBe(`127.0.0.1:${quick.port}`);
+  expect(order.indexOf(`127.0.0.1:${slow.port}`)).toBeGreaterThan(0);
+  expect(maxAhead).toBeLessThanOrEqual(4);
+});
+
+test("probeAll accepts async iterables and target objects; breaking out aborts what is in flight", async () => {
+  const fx = useFixture();
+  const slow = await fx.server({ delayMs: 5000 });
+  const quick = await fx.server();
+  const probe = fx.probe({ ...fast, commandTimeoutMs: 10_000, deadlineMs: 10_000 });
+  async function* targets() {
+    yield { host: "127.0.0.1", port: slow.port };
+    yield { host: "127.0.0.1", port: quick.port, user: "root" };
+  }
+  const started = Date.now();
+  for await (const r of probe.probeAll(targets())) {
+    expect(r).toMatchObject({ ok: true, target: `root@127.0.0.1:${quick.port}` });
+    break;
+  }
+  await slow.waitForNoSockets(1000);
+  expect(Date.now() - started).toBeLessThan(3000);
+});
