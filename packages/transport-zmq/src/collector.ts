@@ -7,6 +7,7 @@ import { intOption, stringOption } from "./options.js";
 import {
   configureSocket,
   hasCode,
+  MAX_BATCH,
   type RejectCode,
   RejectCounter,
   type RejectInfo,
@@ -203,16 +204,22 @@ export class Collector extends TypedEmitter<CollectorEvents> {
 
   private onFrames(frames: Buffer[]): void {
     const identity = frames[0]!;
-    if (frames.length !== 2) {
-      this.reject("BAD_FRAMES", `expected 1 body frame, got ${frames.length - 1}`, identity.toString("hex"));
+    if (frames.length < 2 || frames.length > MAX_BATCH + 1) {
+      this.reject(
+        "BAD_FRAMES",
+        `expected 1 to ${MAX_BATCH} body frames, got ${frames.length - 1}`,
+        identity.toString("hex"),
+      );
       return;
     }
-    const r = decode(frames[1]!);
-    if (!r.ok) {
-      this.reject(r.error.code, r.error.message, identity.toString("hex"));
-      return;
+    for (let i = 1; i < frames.length; i++) {
+      const r = decode(frames[i]!);
+      if (r.ok) this.onMessage(r.message, identity);
+      else this.reject(r.error.code, r.error.message, identity.toString("hex"));
     }
-    const msg = r.message;
+  }
+
+  private onMessage(msg: Message, identity: Buffer): void {
     switch (msg.t) {
       case "result":
         this.onResult(msg, identity);
@@ -336,7 +343,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
         ? { t: "receipt" as const, job, seqs: part, failed: nFailed }
         : { t: "receipt" as const, job, seqs: part };
       this.counters.receiptsSent++;
-      this.sends.push([identity, encode(body)], (error) => {
+      this.sends.push(identity, encode(body), (error) => {
         this.counters.receiptsUndeliverable++;
         if (!hasCode(error, "EHOSTUNREACH") && !this.closed) {
           this.warn.warn("receipt send failed", { error: String(error) });

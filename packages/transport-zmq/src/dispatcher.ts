@@ -8,6 +8,7 @@ import { intOption, stringOption } from "./options.js";
 import {
   configureSocket,
   hasCode,
+  MAX_BATCH,
   type RejectCode,
   RejectCounter,
   type RejectInfo,
@@ -276,16 +277,22 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private onFrames(frames: Buffer[]): void {
     const identity = frames[0]!;
-    if (frames.length !== 2) {
-      this.reject("BAD_FRAMES", `expected 1 body frame, got ${frames.length - 1}`, identity.toString("hex"));
+    if (frames.length < 2 || frames.length > MAX_BATCH + 1) {
+      this.reject(
+        "BAD_FRAMES",
+        `expected 1 to ${MAX_BATCH} body frames, got ${frames.length - 1}`,
+        identity.toString("hex"),
+      );
       return;
     }
-    const r = decode(frames[1]!);
-    if (!r.ok) {
-      this.reject(r.error.code, r.error.message, identity.toString("hex"));
-      return;
+    for (let i = 1; i < frames.length; i++) {
+      const r = decode(frames[i]!);
+      if (r.ok) this.onMessage(r.message, identity);
+      else this.reject(r.error.code, r.error.message, identity.toString("hex"));
     }
-    const msg = r.message;
+  }
+
+  private onMessage(msg: Message, identity: Buffer): void {
     const key = identity.toString("latin1");
     if (msg.t === "ready") {
       this.onReady(key, identity, msg);
@@ -386,24 +393,25 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private dispatch(): void {
     if (this.closed || this.jobs.size === 0) return;
-    let job = this.nextJob();
-    if (!job) return;
-    let progress = true;
-    // Round-robin one task per worker with credit, so a newly joined worker gets work at once.
-    while (progress && job) {
-      progress = false;
+    let queued = 0;
+    for (const j of this.jobs.values()) if (!j.finished) queued += j.queued;
+    while (queued > 0) {
+      let hungry = 0;
+      for (const w of this.workers.values()) if (w.credit > 0) hungry++;
+      if (hungry === 0) return;
+      // Each worker with credit gets an equal share of what is queued (at most its credit), in one
+      // burst that the send queue coalesces into one ZeroMQ message; a new worker gets work at once.
+      const share = Math.ceil(queued / hungry);
       for (const w of this.workers.values()) {
-        if (w.credit <= 0) continue;
-        if (!job || job.finished) job = this.nextJob();
-        if (!job) return;
-        const seq = job.next();
-        if (seq < 0) {
-          job = this.nextJob();
+        let n = Math.min(w.credit, share);
+        while (n-- > 0) {
+          const job = this.nextJob();
           if (!job) return;
-          continue;
+          const seq = job.next();
+          if (seq < 0) return; // cannot happen while job.queued > 0
+          this.sendTask(w, job, seq);
+          if (--queued === 0) return;
         }
-        this.sendTask(w, job, seq);
-        progress = true;
       }
     }
   }
@@ -436,7 +444,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   }
 
   private sendTo(w: WorkerState, frame: Buffer): void {
-    this.sends.push([w.identity, frame], (error) => {
+    this.sends.push(w.identity, frame, (error) => {
       if (hasCode(error, "EHOSTUNREACH")) {
         if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
       } else if (!this.closed) {

@@ -24,27 +24,36 @@ export function configureSocket(socket: zmq.Router | zmq.Dealer, o: LinkSocketOp
   }
 }
 
-type Frames = Buffer | string | (Buffer | string)[];
+/**
+ * Most protocol messages carried by one ZeroMQ message. Each frame of a ZeroMQ message
+ * is one complete protocol message (after the routing id on a ROUTER); batching them
+ * saves a send and a receive per message under load.
+ */
+export const MAX_BATCH = 256;
 
 interface Pending {
-  frames: Frames;
+  /** Routing id for a ROUTER, undefined on a DEALER. */
+  to: Buffer | undefined;
+  body: Buffer;
   onError: ((error: unknown) => void) | undefined;
   onSent: (() => void) | undefined;
 }
 
 /**
  * Serialises sends on one socket: zeromq.js allows one `send()` in flight per socket
- * (a second throws EBUSY). Callers push frames; one pump awaits each send in order.
+ * (a second throws EBUSY). Callers push messages; one pump awaits each send in order.
+ * Messages for the same peer that queue up while a send is in flight go out together
+ * as one multipart message (at most {@link MAX_BATCH}), so batching costs no latency.
  * The queue itself is bounded by the callers (credit, capacity), not here.
  */
 export class SendQueue {
-  private readonly queue: Pending[] = [];
+  private queue: Pending[] = [];
   private head = 0;
   private pumping = false;
   private closed = false;
 
   constructor(
-    private readonly socket: zmq.Socket & { send(frames: Frames): Promise<void> },
+    private readonly socket: { send(frames: Buffer[]): Promise<void> },
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
@@ -53,47 +62,61 @@ export class SendQueue {
     return this.queue.length - this.head;
   }
 
-  /** Queues `frames`; `onSent` runs when the socket took them, `onError` if it refused them. */
-  push(frames: Frames, onError?: (error: unknown) => void, onSent?: () => void): void {
+  /** Queues `body` (for peer `to` on a ROUTER); `onSent` runs when the socket took it, `onError` if not. */
+  push(to: Buffer | undefined, body: Buffer, onError?: (error: unknown) => void, onSent?: () => void): void {
     if (this.closed) {
       onError?.(new Error("socket closed"));
       return;
     }
-    this.queue.push({ frames, onError, onSent });
+    this.queue.push({ to, body, onError, onSent });
     if (!this.pumping) void this.pump();
   }
 
-  /** Queues `frames` and resolves when the socket took them. */
-  send(frames: Frames): Promise<void> {
-    return new Promise((resolve, reject) => this.push(frames, reject, resolve));
+  /** Queues `body` and resolves when the socket took it. */
+  send(to: Buffer | undefined, body: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.push(to, body, reject, resolve));
   }
 
   /** Drops everything queued; later pushes fail at once. */
   close(): void {
     this.closed = true;
-    const rest = this.queue.splice(this.head);
-    this.queue.length = 0;
+    const rest = this.queue.slice(this.head);
+    this.queue = [];
     this.head = 0;
     for (const p of rest) p.onError?.(new Error("socket closed"));
   }
 
   private async pump(): Promise<void> {
     this.pumping = true;
+    const batch: Pending[] = [];
     try {
       while (this.head < this.queue.length && !this.closed) {
-        const p = this.queue[this.head]!;
-        this.queue[this.head] = undefined as unknown as Pending;
-        this.head++;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue.splice(0, this.head);
+        const first = this.queue[this.head++]!;
+        batch.length = 0;
+        batch.push(first);
+        const frames: Buffer[] = first.to ? [first.to, first.body] : [first.body];
+        while (this.head < this.queue.length && batch.length < MAX_BATCH) {
+          const next = this.queue[this.head]!;
+          if (next.to !== first.to && !(next.to && first.to && next.to.equals(first.to))) break;
+          frames.push(next.body);
+          batch.push(next);
+          this.head++;
+        }
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        } else if (this.head > 4096) {
+          this.queue = this.queue.slice(this.head);
           this.head = 0;
         }
         try {
-          await this.socket.send(p.frames);
-          p.onSent?.();
+          await this.socket.send(frames);
+          for (const p of batch) p.onSent?.();
         } catch (error) {
-          if (p.onError) p.onError(error);
-          else this.onFailure(error);
+          for (const p of batch) {
+            if (p.onError) p.onError(error);
+            else this.onFailure(error);
+          }
         }
       }
     } finally {

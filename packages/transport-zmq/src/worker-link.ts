@@ -7,6 +7,7 @@ import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
 import {
   configureSocket,
+  MAX_BATCH,
   type RejectCode,
   RejectCounter,
   type RejectInfo,
@@ -67,6 +68,8 @@ export interface WorkerLinkMetrics {
   resultsSent: number;
   resultsResent: number;
   creditGranted: number;
+  /** Credit messages sent (grants are batched). */
+  creditMessages: number;
   receiptsRelayed: number;
   reconnects: number;
   rejects: { total: number; byCode: Record<string, number> };
@@ -138,6 +141,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     resultsSent: 0,
     resultsResent: 0,
     creditGranted: 0,
+    creditMessages: 0,
     receiptsRelayed: 0,
     reconnects: 0,
   };
@@ -234,7 +238,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     const key = keyOf(result.job, result.seq);
     this.unreceipted.delete(key);
     this.unreceipted.set(key, { frame, sentAt: performance.now() });
-    await this.sinkSends.send(frame);
+    await this.sinkSends.send(undefined, frame);
     this.counters.resultsSent++;
     if (this.held.delete(key)) this.grant(1);
   }
@@ -276,7 +280,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     if (this.started) {
       this.flushGrant();
       await Promise.race([
-        this.dealerSends.send(encode({ t: "bye", worker: this.o.id })).catch(() => {}),
+        this.dealerSends.send(undefined, encode({ t: "bye", worker: this.o.id })).catch(() => {}),
         new Promise((r) => setTimeout(r, Math.min(500, this.o.lingerMs))),
       ]);
       this.dealerSends.close();
@@ -340,7 +344,10 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     // A fresh connection starts from the free window; grants before it are void.
     this.pendingGrant = 0;
     const credit = Math.max(0, this.window - this.held.size);
-    this.dealerSends.push(encode({ t: "ready", worker: this.o.id, capacity: this.o.capacity, credit }));
+    this.dealerSends.push(
+      undefined,
+      encode({ t: "ready", worker: this.o.id, capacity: this.o.capacity, credit }),
+    );
     this.track(this.receiveDispatcher(d));
     this.track(this.observe(d, "dispatcher"));
   }
@@ -377,8 +384,14 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   }
 
   private onDispatcherFrames(frames: Buffer[]): void {
-    const msg = this.decodeFrames(frames, "dispatcher");
-    if (!msg) return;
+    if (!this.checkBatch(frames, "dispatcher")) return;
+    for (const frame of frames) {
+      const msg = this.decodeFrame(frame, "dispatcher");
+      if (msg) this.onDispatcherMessage(msg, frame);
+    }
+  }
+
+  private onDispatcherMessage(msg: Message, frame: Buffer): void {
     this.lastHeard = performance.now();
     if (!this.connected) {
       this.connected = true;
@@ -392,7 +405,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
         return;
       case "job-start":
       case "job-end":
-        this.sinkSends.push(frames[0]!);
+        this.sinkSends.push(undefined, frame);
         return;
       case "stop":
         this.onStop(msg);
@@ -438,15 +451,18 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private async receiveSink(): Promise<void> {
     try {
       for await (const frames of this.sink) {
-        const msg = this.decodeFrames(frames, "sink");
-        if (!msg) continue;
-        if (msg.t !== "receipt") {
-          this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
-          continue;
+        if (!this.checkBatch(frames, "sink")) continue;
+        for (const frame of frames) {
+          const msg = this.decodeFrame(frame, "sink");
+          if (!msg) continue;
+          if (msg.t !== "receipt") {
+            this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
+            continue;
+          }
+          for (const seq of msg.seqs) this.unreceipted.delete(keyOf(msg.job, seq));
+          this.counters.receiptsRelayed++;
+          this.dealerSends.push(undefined, frame);
         }
-        for (const seq of msg.seqs) this.unreceipted.delete(keyOf(msg.job, seq));
-        this.counters.receiptsRelayed++;
-        this.dealerSends.push(frames[0]!);
         if (this.pendingGrant > 0) this.scheduleGrant();
         if (this.unreceipted.size === 0) this.drained?.();
       }
@@ -487,7 +503,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       this.resetDispatcher("dispatcher silent");
       return;
     }
-    this.dealerSends.push(encode({ t: "heartbeat", from: this.o.id, inFlight: this.held.size }));
+    this.dealerSends.push(undefined, encode({ t: "heartbeat", from: this.o.id, inFlight: this.held.size }));
     this.resendUnreceipted(this.o.resendAfterMs);
   }
 
@@ -503,7 +519,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       this.unreceipted.delete(key);
       u.sentAt = now;
       this.unreceipted.set(key, u);
-      this.sinkSends.push(u.frame);
+      this.sinkSends.push(undefined, u.frame);
       this.counters.resultsResent++;
     }
     if (again.length > 0) this.logger.info?.("results sent to the sink again", { count: again.length });
@@ -530,15 +546,20 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     const credit = this.pendingGrant;
     this.pendingGrant = 0;
     this.counters.creditGranted += credit;
-    this.dealerSends.push(encode({ t: "credit", worker: this.o.id, credit }));
+    this.counters.creditMessages++;
+    this.dealerSends.push(undefined, encode({ t: "credit", worker: this.o.id, credit }));
   }
 
-  private decodeFrames(frames: Buffer[], link: string): Message | undefined {
-    if (frames.length !== 1) {
-      this.reject("BAD_FRAMES", `expected 1 frame from the ${link}, got ${frames.length}`);
-      return undefined;
+  private checkBatch(frames: Buffer[], link: string): boolean {
+    if (frames.length > MAX_BATCH) {
+      this.reject("BAD_FRAMES", `${frames.length} frames in one message from the ${link}, over ${MAX_BATCH}`);
+      return false;
     }
-    const r = decode(frames[0]!);
+    return true;
+  }
+
+  private decodeFrame(frame: Buffer, link: string): Message | undefined {
+    const r = decode(frame);
     if (!r.ok) {
       this.reject(r.error.code, `from the ${link}: ${r.error.message}`);
       return undefined;
