@@ -19,15 +19,15 @@ export function formatAddress(n: number): string {
 }
 
 /**
- * The first `count` usable loopback addresses from `first` on.
+ * `count` usable loopback addresses, starting with the `skip`-th one after `first` (`first` itself is the 0th).
  * Returns undefined when they would leave 127.0.0.0/8.
  */
-export function loopbackAddresses(first: number, count: number): string[] | undefined {
+export function loopbackAddresses(first: number, count: number, skip = 0): string[] | undefined {
   const out: string[] = [];
   let a = first;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < skip + count; i++) {
     if (a >>> 24 !== 127) return undefined;
-    out.push(formatAddress(a));
+    if (i >= skip) out.push(formatAddress(a));
     a = (a + 1) >>> 0;
     while ((a & 0xff) === 0 || (a & 0xff) === 255) a = (a + 1) >>> 0;
   }

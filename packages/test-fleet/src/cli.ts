@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
 import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
@@ -17,6 +18,9 @@ Options:
   --out DIR                 where inventory.txt, known_hosts and id_ed25519 go (default: a temp dir)
   --behaviours LIST         per-host behaviours, e.g. "5:auth-reject,7:silent"
   --fail-rate R             fraction 0..1 of hosts given a deterministic mix of failure behaviours
+  --first-index I           serve hosts I..I+N-1 of a larger fleet (default 0)
+  --host-key FILE           serve this OpenSSH ed25519 host key (default: a new one)
+  --client-key FILE         accept this OpenSSH ed25519 client key (default: a new one)
   --hold-cap MS             cap for never-ending connections (default 60000)
   -v, --verbose             log connection diagnostics to stderr
   -h, --help                show this help
@@ -72,6 +76,9 @@ export function parseCliArgs(
         behaviours: { type: "string" },
         "fail-rate": { type: "string" },
         "hold-cap": { type: "string" },
+        "first-index": { type: "string" },
+        "host-key": { type: "string" },
+        "client-key": { type: "string" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
@@ -91,6 +98,19 @@ export function parseCliArgs(
   options.port = intFlag("port", values.port, 0, 0);
   options.latencyMs = intFlag("latency", values.latency, 0, 0);
   options.holdCapMs = intFlag("hold-cap", values["hold-cap"], 1, 60_000);
+  options.firstIndex = intFlag("first-index", values["first-index"], 0, 0);
+  for (const [flag, key] of [
+    ["host-key", "hostKey"],
+    ["client-key", "clientKey"],
+  ] as const) {
+    const file = values[flag];
+    if (file === undefined) continue;
+    try {
+      options[key] = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`--${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+  }
   if (values.user !== undefined) options.user = values.user;
   if (values.out !== undefined) options.dir = values.out;
   const explicit = values.behaviours === undefined ? {} : parseBehaviours(values.behaviours);

@@ -3,7 +3,8 @@ import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { type FleetOptions, startFleet } from "./index.js";
+import { expectedUptime, type FleetOptions, startFleet } from "./index.js";
+import { generateKeyPair } from "./keys.js";
 import { execOnHost } from "./test-client.js";
 
 const run = promisify(execFile);
@@ -64,14 +65,54 @@ describe("startFleet", () => {
 
   test("a key the fleet did not issue is rejected", async () => {
     const fleet = await fleetFor({ hosts: 1 });
-    const { utils } = (await import("ssh2")).default;
-    const stranger = utils.generateKeyPairSync("ed25519").private;
+    const stranger = generateKeyPair().privateKey;
     await expect(
       execOnHost(fleet, fleet.hosts[0]!, "uptime", { privateKey: stranger }),
     ).rejects.toMatchObject({
       level: "client-authentication",
     });
     expect(fleet.stats().authOk).toBe(0);
+  });
+
+  test("hostsPerAddress shares addresses; firstIndex slices one big fleet; keys can be shared", async () => {
+    const whole = await fleetFor({ hosts: 7, hostsPerAddress: 3, firstAddress: "127.31.0.254" });
+    expect(whole.hosts.map((h) => h.address)).toEqual([
+      ...Array(3).fill("127.31.0.254"),
+      ...Array(3).fill("127.31.1.1"),
+      "127.31.1.2",
+    ]);
+    expect(new Set(whole.hosts.slice(0, 3).map((h) => h.port)).size).toBe(3);
+    const sharedKey = readFileSync(whole.clientKeyPath, "utf8");
+    const slice = await fleetFor({
+      hosts: 3,
+      firstIndex: 4,
+      hostsPerAddress: 3,
+      firstAddress: "127.32.0.254",
+      clientKey: sharedKey,
+      hostKey: sharedKey,
+      behaviours: { 5: "exit-status" },
+    });
+    expect(slice.hosts.map((h) => [h.index, h.address, h.behaviour, h.expected])).toEqual([
+      [4, "127.32.1.1", "ok", expectedUptime(4)],
+      [5, "127.32.1.1", "exit-status", expectedUptime(5)],
+      [6, "127.32.1.2", "ok", expectedUptime(6)],
+    ]);
+    expect(slice.clientPublicKey).toBe(whole.clientPublicKey);
+    expect(slice.hostPublicKey.split(" ")[1]).toBe(whole.clientPublicKey.split(" ")[1]);
+    // The first fleet's identity file logs in on the slice.
+    expect((await execOnHost(whole, slice.hosts[0]!)).stdout).toBe(`${expectedUptime(4).raw}\n`);
+  });
+
+  test("a fixed port is used on every address, counting up within an address", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const fleet = await fleetFor({ hosts: 4, port, hostsPerAddress: 2, firstAddress: "127.33.7.1" });
+    expect(fleet.hosts.map((h) => h.target)).toEqual([
+      `fleet@127.33.7.1:${port}`,
+      `fleet@127.33.7.1:${port + 1}`,
+      `fleet@127.33.7.2:${port}`,
+      `fleet@127.33.7.2:${port + 1}`,
+    ]);
+    expect((await execOnHost(fleet, fleet.hosts[3]!)).code).toBe(0);
   });
 
   test("close() releases every listener", async () => {

@@ -39,6 +39,14 @@ export interface FleetOptions {
   /** Upper bound for connections that would otherwise never end (silent, no-exec-reply, stream-forever).
    * @default 60000 */
   holdCapMs?: number;
+  /** Index of the first host: hosts are `firstIndex`, `firstIndex + 1`, ... and their addresses, ports, expected
+   * uptimes and behaviours follow the index, so several processes can serve slices of one big fleet.
+   * @default 0 */
+  firstIndex?: number;
+  /** Host private key (OpenSSH ed25519) to serve instead of a new one. @default generated */
+  hostKey?: string;
+  /** Client private key (OpenSSH ed25519) to accept instead of a new one. @default generated */
+  clientKey?: string;
   /** Receives diagnostics. @default none */
   logger?: FleetLogger;
 }
@@ -107,7 +115,7 @@ async function openFilesSoftLimit(): Promise<number | undefined> {
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if (typeof options !== "object" || options === null) fail("options", "an object", options);
   const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
-  const { user = "fleet", holdCapMs = 60_000, behaviours, logger } = options;
+  const { user = "fleet", holdCapMs = 60_000, firstIndex = 0, behaviours, logger } = options;
   if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);
   const first = parseLoopback(firstAddress);
   if (first === undefined) fail("firstAddress", "a 127.x.y.z address not ending in .0 or .255", firstAddress);
@@ -119,6 +127,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if (!(typeof latencyMs === "number" && latencyMs >= 0 && latencyMs < 600_000)) {
     fail("latencyMs", "a number of ms >= 0", latencyMs);
   }
+  if (!isInt(firstIndex, 0, 100_000_000)) fail("firstIndex", "a whole number >= 0", firstIndex);
+  for (const key of ["hostKey", "clientKey"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "string") {
+      fail(key, "an OpenSSH private key string", options[key]);
+    }
+  }
   if (!isInt(holdCapMs, 1, 3_600_000)) fail("holdCapMs", "a whole number of ms from 1 to 3600000", holdCapMs);
   if (typeof user !== "string" || !/^[A-Za-z0-9._-]+$/.test(user)) fail("user", "a plain user name", user);
   if (behaviours !== undefined && typeof behaviours !== "function" && typeof behaviours !== "object") {
@@ -129,10 +143,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     if (!isBehaviour(b)) fail(`behaviours[${index}]`, "a known behaviour", b);
     return b;
   };
-  const addressCount = Math.ceil(count / hostsPerAddress);
-  const addresses = loopbackAddresses(first, addressCount);
+  const firstSlot = Math.floor(firstIndex / hostsPerAddress);
+  const addressCount =
+    count === 0 ? 0 : Math.floor((firstIndex + count - 1) / hostsPerAddress) - firstSlot + 1;
+  const addresses = loopbackAddresses(first, addressCount, firstSlot);
   if (addresses === undefined) {
-    fail("hosts", `few enough to fit in 127.0.0.0/8 from ${firstAddress}`, count);
+    fail("hosts", `few enough to fit in 127.0.0.0/8 from ${firstAddress} (firstIndex ${firstIndex})`, count);
   }
   const softLimit = await openFilesSoftLimit();
   if (softLimit !== undefined && count + 64 > softLimit) {
@@ -143,8 +159,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   }
 
   const hosts: FleetHost[] = [];
-  for (let i = 0; i < count; i++) {
-    const address = addresses[Math.floor(i / hostsPerAddress)]!;
+  for (let i = firstIndex; i < firstIndex + count; i++) {
+    const address = addresses[Math.floor(i / hostsPerAddress) - firstSlot]!;
     const hostPort = port === 0 ? 0 : port + (i % hostsPerAddress);
     hosts.push({
       index: i,
@@ -156,9 +172,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     });
   }
 
-  const hostKey = createHostKey();
+  const hostKey = createHostKey(options.hostKey);
   const altKey = hosts.some((h) => h.behaviour === "changed-hostkey") ? createHostKey() : hostKey;
-  const clientKey = createClientKey();
+  const clientKey = createClientKey(options.clientKey);
   const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
   const sockets = new Set<Socket>();
   const debug = (message: string): void => logger?.debug?.(message);

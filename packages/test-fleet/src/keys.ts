@@ -20,32 +20,53 @@ export interface ClientKey {
 
 function parseOne(text: string): ParsedKey {
   const parsed = utils.parseKey(text);
-  if (parsed instanceof Error) throw parsed;
-  return Array.isArray(parsed) ? parsed[0]! : parsed;
+  if (parsed instanceof Error) throw new TypeError(`startFleet: cannot parse key: ${parsed.message}`);
+  const key = Array.isArray(parsed) ? parsed[0]! : parsed;
+  if (key.type !== "ssh-ed25519" || !key.isPrivateKey()) {
+    throw new TypeError(`startFleet: keys must be unencrypted ed25519 private keys, got a ${key.type} key`);
+  }
+  return key;
 }
 
 function publicLineOf(parsed: ParsedKey): string {
   return `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`;
 }
 
-/** Generates an ed25519 host key, parsed once and shared by every listener that serves it. */
-export function createHostKey(): HostKey {
-  const pair = utils.generateKeyPairSync("ed25519");
-  const parsed = parseOne(pair.private);
+/**
+ * Generates an ed25519 key pair in OpenSSH format. ssh2 1.17's generator drops a leading zero byte of the
+ * key (about 1 key in 300 comes out malformed and unparseable, by ssh2 and OpenSSH alike): retry until the
+ * key parses with a 32-byte public part.
+ */
+export function generateKeyPair(comment?: string): { privateKey: string; publicKey: string } {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519", comment === undefined ? {} : { comment });
+    const parsed = utils.parseKey(pair.private);
+    if (parsed instanceof Error || Array.isArray(parsed)) continue;
+    // string "ssh-ed25519" (4 + 11) + string key (4 + 32)
+    if (parsed.getPublicSSH().length !== 51) continue;
+    return { privateKey: pair.private, publicKey: pair.public };
+  }
+  throw new Error("could not generate a well-formed ed25519 key");
+}
+
+/** Parses (or generates) a host key once; it is shared by every listener that serves it. */
+export function createHostKey(privateText?: string): HostKey {
+  const parsed = parseOne(privateText ?? generateKeyPair().privateKey);
   // ssh2 signs the exchange hash through a PEM string on every handshake; a cached KeyObject is ~10x cheaper.
   const privateKey = createPrivateKey(parsed.getPrivatePEM());
-  parsed.sign = (data: Buffer | string) => cryptoSign(null, Buffer.from(data), privateKey);
+  parsed.sign = (data: Buffer | string) =>
+    cryptoSign(null, typeof data === "string" ? Buffer.from(data) : data, privateKey);
   return { parsed, publicLine: publicLineOf(parsed) };
 }
 
-/** Generates the fleet's client key pair (ed25519, OpenSSH format) and its cached verifier. */
-export function createClientKey(comment = "uptime-test-fleet"): ClientKey {
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  const parsed = parseOne(pair.private);
+/** The fleet's client key pair (given, or a new ed25519 one) and its cached verifier. */
+export function createClientKey(privateKey?: string, comment = "uptime-test-fleet"): ClientKey {
+  const privateOpenSSH = privateKey ?? generateKeyPair(comment).privateKey;
+  const parsed = parseOne(privateOpenSSH);
   const keyData = parsed.getPublicSSH();
   const publicKey = createPublicKey(parsed.getPublicPEM());
   return {
-    privateOpenSSH: pair.private,
+    privateOpenSSH,
     publicLine: `${publicLineOf(parsed)} ${comment}`,
     accepts(algo, data, blob, signature) {
       if (algo !== "ssh-ed25519" || !data.equals(keyData)) return false;
