@@ -243,6 +243,14 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     if (this.held.delete(key)) this.grant(1);
   }
 
+  /**
+   * Gives back the slot of a task that will get no result, e.g. one of a job the
+   * dispatcher stopped (its `stop` event). Without a result or a release the slot stays taken.
+   */
+  release(task: { job: string; seq: number }): void {
+    if (this.held.delete(keyOf(task.job, task.seq))) this.grant(1);
+  }
+
   metrics(): WorkerLinkMetrics {
     return {
       connected: this.connected,

@@ -179,3 +179,46 @@ describe("failures", () => {
     }
   });
 });
+
+describe("cancel", () => {
+  it("a stopped job's tasks can be released, and the worker's full window serves the next job", async () => {
+    const p = await pipeline();
+    const a = workerLink(p, "a", 2, { prefetch: 0 });
+    const stops: string[] = [];
+    a.on("stop", (s) => stops.push(s.job ?? "*"));
+    await a.start();
+    const run = p.dispatcher.runJob({ id: "c1", targets: targets(10) });
+    const it = a.tasks()[Symbol.asyncIterator]();
+    const t1 = (await it.next()).value!;
+    const t2 = (await it.next()).value!;
+    expect(a.metrics().held).toBe(2);
+    p.dispatcher.cancel("c1", "operator");
+    expect((await run.done).cancelled).toBe(true);
+    await waitFor(() => stops.length === 1, 3000, "stop event");
+    expect(stops).toEqual(["c1"]);
+    a.release(t1);
+    a.release(t2);
+    expect(a.metrics().held).toBe(0);
+    const ran: number[] = [];
+    const run2 = p.dispatcher.runJob({ id: "c2", targets: targets(6) });
+    for (let i = 0; i < 6; i++) {
+      const t = (await it.next()).value!;
+      ran.push(t.seq);
+      await a.sendResult({
+        t: "result",
+        job: t.job,
+        seq: t.seq,
+        attempt: t.attempt,
+        target: t.target,
+        worker: "a",
+        slot: 0,
+        durationMs: 0,
+        at: Date.now(),
+        ok: false,
+        error: { code: "REFUSED", message: "refused" },
+      });
+    }
+    expect((await run2.done).failed).toBe(6);
+    expect(ran.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
