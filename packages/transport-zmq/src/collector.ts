@@ -88,6 +88,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private readonly endpointOption: string;
   private readonly batchMaxMs: number;
   private readonly batchMax: number;
+  private readonly lingerMs: number;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
   private batch: Entry[] = [];
@@ -125,6 +126,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.batchMaxMs = intOption(options.batchMaxMs, 20, "Collector options.batchMaxMs", 0);
     this.batchMax = intOption(options.batchMax, 1000, "Collector options.batchMax", 1, 100_000);
     const lingerMs = intOption(options.lingerMs, 1000, "Collector options.lingerMs", 0);
+    this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
     let context: zmq.Context | undefined;
@@ -180,6 +182,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     clearTimeout(this.batchTimer);
     await this.writing;
     await this.flush();
+    await this.sends.drain(this.lingerMs);
     this.router.close();
     await this.loop;
     this.sends.close();

@@ -480,7 +480,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     w.inFlight.clear();
     w.inFlightCount = 0;
-    this.logger.warn("worker lost", { worker: w.name, reason, requeued });
+    if (reason === "bye") this.logger.info?.("worker left", { worker: w.name, requeued });
+    else this.logger.warn("worker lost", { worker: w.name, reason, requeued });
     this.emit("worker-lost", { ...this.info(w), reason, requeued });
     for (const job of touched) if (!job.finished && job.complete) this.finish(job, false);
     this.dispatch();

@@ -77,6 +77,14 @@ export class SendQueue {
     return new Promise((resolve, reject) => this.push(to, body, reject, resolve));
   }
 
+  /** Resolves when everything queued was handed to the socket, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    while ((this.pumping || this.head < this.queue.length) && !this.closed && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Drops everything queued; later pushes fail at once. */
   close(): void {
     this.closed = true;
