@@ -1,6 +1,8 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { type AnyAuthMethod, type AuthenticationType, Client, type ClientChannel } from "ssh2";
+// ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { classifyError, ProbeError, type Stage } from "./errors.js";
+import { patchKeyExchange } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -42,7 +44,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     let hostKeyVerdict: HostKeyVerdict;
     const authNotes: string[] = [];
     const sock = netConnect({ host: params.host, port: params.port });
-    const client = new Client();
+    const client = new ssh2.Client();
     // ssh2 can emit errors after we are done (e.g. a readyTimeout's second error); never let one crash us.
     sock.on("error", noop);
     client.on("error", noop);
@@ -103,6 +105,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
 
     function onHandshake(): void {
       stage = "auth";
+      patchKeyExchange(client);
     }
 
     function onReady(): void {

@@ -2,7 +2,7 @@ import { createPrivateKey, sign as cryptoSign, type KeyObject } from "node:crypt
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type ParsedKey, utils } from "ssh2";
+import ssh2, { type ParsedKey } from "ssh2";
 import type { ProbeLogger } from "./types.js";
 
 /** A private key parsed once, with the file it came from. */
@@ -82,7 +82,7 @@ export function loadIdentities(
       set.problems.push(`cannot read identity file ${path}: ${(err as Error).message}`);
       continue;
     }
-    const parsed = utils.parseKey(data, passphrase);
+    const parsed = ssh2.utils.parseKey(data, passphrase);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (key instanceof Error || key === undefined) {
       const why = key instanceof Error ? key.message : "no key found";

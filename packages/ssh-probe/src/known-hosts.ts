@@ -101,6 +101,30 @@ export class KnownHosts {
     private readonly logger: ProbeLogger | undefined,
   ) {}
 
+  /** Plain, wildcard-free names → entries; everything else (wildcards, negations, hashed) is scanned. */
+  private byName = new Map<string, Entry[]>();
+  private scanned: Entry[] = [];
+  private revoked = new Set<string>();
+
+  private index(entry: Entry): void {
+    if (entry.marker === "revoked") {
+      this.revoked.add(entry.keyB64);
+      return;
+    }
+    if (entry.marker !== undefined) return;
+    const patterns = entry.patterns;
+    if (!patterns || patterns.some((p) => /[*?!]/.test(p))) {
+      this.scanned.push(entry);
+      return;
+    }
+    for (const p of patterns) {
+      const name = p.toLowerCase();
+      const list = this.byName.get(name);
+      if (list) list.push(entry);
+      else this.byName.set(name, [entry]);
+    }
+  }
+
   private load(): Entry[] {
     if (this.entries) return this.entries;
     let text = "";
@@ -114,7 +138,10 @@ export class KnownHosts {
     this.entries = [];
     for (const line of text.split(/\r?\n/)) {
       const entry = parseLine(line);
-      if (entry) this.entries.push(entry);
+      if (entry) {
+        this.entries.push(entry);
+        this.index(entry);
+      }
     }
     return this.entries;
   }
@@ -134,14 +161,17 @@ export class KnownHosts {
   private decide(name: string, keyBlob: Buffer, keyB64: string): HostKeyVerdict {
     const fp = fingerprint(keyBlob);
     const type = keyTypeOf(keyBlob);
-    const entries = this.load();
+    this.load();
     // @revoked wins wherever it appears in the file, as in OpenSSH.
-    if (entries.some((e) => e.marker === "revoked" && e.keyB64 === keyB64)) {
+    if (this.revoked.has(keyB64)) {
       return new ProbeError("HOSTKEY_REVOKED", `host key ${type} ${fp} of ${name} is marked @revoked`);
     }
     let known = false;
-    for (const entry of entries) {
-      if (entry.marker !== undefined || !matches(entry, name)) continue;
+    const candidates = [
+      ...(this.byName.get(name.toLowerCase()) ?? []),
+      ...this.scanned.filter((entry) => matches(entry, name)),
+    ];
+    for (const entry of candidates) {
       if (entry.keyB64 === keyB64) return undefined;
       known = true;
     }
@@ -163,7 +193,9 @@ export class KnownHosts {
   }
 
   private add(name: string, keyType: string, keyB64: string): void {
-    this.load().push({ marker: undefined, patterns: [name], hashed: undefined, keyType, keyB64 });
+    const entry: Entry = { marker: undefined, patterns: [name], hashed: undefined, keyType, keyB64 };
+    this.load().push(entry);
+    this.index(entry);
     this.pending.push(`${name} ${keyType} ${keyB64}\n`);
     if (!this.scheduled) {
       this.scheduled = true;

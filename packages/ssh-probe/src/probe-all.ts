@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { ProbeResult, Target } from "./types.js";
 
 type Source = Iterable<string | Target> | AsyncIterable<string | Target>;
@@ -24,6 +25,8 @@ export async function* probeAll(
 ): AsyncGenerator<ProbeResult> {
   const iterator = iterate(source);
   const controller = new AbortController();
+  // One listener per in-flight probe, bounded by concurrency.
+  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) controller.abort();

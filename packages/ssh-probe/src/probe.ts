@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
 import {
   type Connection,
@@ -7,6 +8,7 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { installFastVerify } from "./fast-crypto.js";
 import { loadIdentities } from "./keys.js";
 import { KnownHosts } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
@@ -47,6 +49,7 @@ function toTarget(input: string | Target): { target: Target; label: string } {
  */
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
+  installFastVerify();
   const logger = opts.logger;
   const { identities, problems } = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const knownHosts =
@@ -55,6 +58,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   const hostLimiter = new KeyedLimiter(opts.perHostConcurrency);
   const queue = new PQueue({ concurrency: opts.concurrency });
   const closing = new AbortController();
+  // Every running probe listens on it; that is by design, not a leak.
+  setMaxListeners(0, closing.signal);
   let closed = false;
   let running = 0;
 

@@ -63,6 +63,30 @@ describe("against a real OpenSSH sshd", () => {
     expect(again).toMatchObject({ ok: true, reused: true });
   });
 
+  test.each(["rsa", "ecdsa"])(
+    "verifies a %s host key (the server signs the key exchange with it)",
+    async (type) => {
+      const other = await startSshd([ed25519.publicKey], [], type);
+      onTestFinished(() => other.stop());
+      const kh = join(dir, `known_hosts_${type}`);
+      writeFileSync(kh, `${knownHostsLine(`[127.0.0.1]:${other.port}`, other.hostPublicKey)}\n`);
+      const probe = probeWith({ identityFiles: [ed25519.privateKeyPath], knownHosts: kh, pool: false });
+      for (let i = 0; i < 2; i++) {
+        const r = await probe.probe(`127.0.0.1:${other.port}`);
+        expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message}`).toBe(true);
+      }
+      // And a wrong key of that type is still refused.
+      writeFileSync(
+        kh,
+        `${knownHostsLine(`[127.0.0.1]:${other.port}`, sshKeygen(dir, `wrong_${type}`, { type }).publicKey)}\n`,
+      );
+      const bad = await probeWith({ identityFiles: [ed25519.privateKeyPath], knownHosts: kh }).probe(
+        `127.0.0.1:${other.port}`,
+      );
+      expect(bad).toMatchObject({ ok: false, error: { code: "HOSTKEY_MISMATCH" } });
+    },
+  );
+
   test("known_hosts hashed by ssh-keygen -H is accepted; the file really is hashed", async () => {
     expect(readFileSync(hashedKnownHosts, "utf8")).toMatch(/^\|1\|/);
     const r = await probeWith({

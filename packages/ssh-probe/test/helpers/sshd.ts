@@ -40,10 +40,14 @@ export interface Sshd {
  * Starts a real OpenSSH sshd on a loopback port with a temporary config, host key and authorized_keys; logs
  * in as the current user. Resolves once sshd sends its banner.
  */
-export async function startSshd(authorizedKeys: string[], extraConfig: string[] = []): Promise<Sshd> {
+export async function startSshd(
+  authorizedKeys: string[],
+  extraConfig: string[] = [],
+  hostKeyType = "ed25519",
+): Promise<Sshd> {
   const sshdPath = findSshd();
   const { dir, cleanup } = makeTempDir("ssh-probe-sshd-");
-  const hostKey: KeyFiles = sshKeygen(dir, "ssh_host_ed25519_key");
+  const hostKey: KeyFiles = sshKeygen(dir, `ssh_host_${hostKeyType}_key`, { type: hostKeyType });
   const authorizedKeysPath = join(dir, "authorized_keys");
   writeFileSync(authorizedKeysPath, `${authorizedKeys.join("\n")}\n`, { mode: 0o600 });
   // sshd refuses to start without its privilege separation directory (normally made by the service manager).

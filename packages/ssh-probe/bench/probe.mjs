@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// Benchmark of @uptime/ssh-probe against the built dist (run `pnpm build` first, or `pnpm bench:probe`).
+// The simulated fleet runs in a CHILD process so this process's CPU is the client's alone.
+//
+//   node bench/probe.mjs [--hosts 1000] [--concurrency 100] [--rounds 3] [--big 10000] [--baseline]
+//
+// Prints, per phase: hosts/s, client CPU ms per host (user+system of this process), peak RSS.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createProbe, parseInventory } from "../dist/index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..", "..");
+const { values } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "100" },
+    rounds: { type: "string", default: "3" },
+    big: { type: "string", default: "0" },
+    baseline: { type: "boolean", default: false },
+  },
+});
+const hosts = Number(values.hosts);
+const concurrency = Number(values.concurrency);
+const rounds = Number(values.rounds);
+const big = Number(values.big);
+
+async function startFleet(n) {
+  const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
+  const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
+  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ready = await new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error("fleet not ready within 120 s")), 120_000);
+    child.stdout.on("data", (d) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(JSON.parse(buf.slice(0, nl)));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`fleet exited with ${code}`)));
+  });
+  const targets = parseInventory(readFileSync(ready.inventory, "utf8")).targets.map((t) => t.text);
+  return {
+    ready,
+    targets,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      rmSync(out, { recursive: true, force: true });
+    },
+  };
+}
+
+function rssSampler() {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage().rss);
+  };
+}
+
+async function measure(name, n, fn) {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const stop = rssSampler();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const { ok, failed, firstError } = await fn();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const peak = stop();
+  const row = {
+    phase: name,
+    hosts: n,
+    ok,
+    failed,
+    "hosts/s": Math.round((n / wall) * 1000),
+    "cpu ms/host": Number(((cpu.user + cpu.system) / 1000 / n).toFixed(3)),
+    "wall s": Number((wall / 1000).toFixed(2)),
+    "rss before MB": Number((rssBefore / 2 ** 20).toFixed(1)),
+    "peak rss MB": Number((peak / 2 ** 20).toFixed(1)),
+  };
+  if (firstError) row.firstError = firstError;
+  return row;
+}
+
+async function runAll(probe, targets) {
+  let ok = 0;
+  let failed = 0;
+  let firstError;
+  for await (const r of probe.probeAll(targets)) {
+    if (r.ok) ok++;
+    else {
+      failed++;
+      firstError ??= `${r.error.code} ${r.error.message}`;
+    }
+  }
+  return { ok, failed, firstError };
+}
+
+async function bareSsh2(targets, identity, conc) {
+  // The naive loop the figures compare against: ssh2 Client with the PEM key, new connection per host.
+  const require = createRequire(join(root, "packages", "ssh-probe", "package.json"));
+  const { Client } = require("ssh2");
+  const key = readFileSync(identity);
+  let ok = 0;
+  let failed = 0;
+  let next = 0;
+  async function worker() {
+    while (next < targets.length) {
+      const t = targets[next++];
+      const m = /^(?:(.*)@)?([^:]+):(\d+)$/.exec(t);
+      await new Promise((resolve) => {
+        const c = new Client();
+        const done = (good) => {
+          good ? ok++ : failed++;
+          c.end();
+          resolve();
+        };
+        c.on("error", () => done(false));
+        c.on("ready", () =>
+          c.exec("uptime", (err, s) => {
+            if (err) return done(false);
+            s.on("data", () => {});
+            s.on("close", () => done(true));
+          }),
+        );
+        c.connect({ host: m[2], port: Number(m[3]), username: m[1] ?? "root", privateKey: key });
+      });
+    }
+  }
+  await Promise.all(Array.from({ length: conc }, worker));
+  return { ok, failed };
+}
+
+const fleet = await startFleet(hosts);
+const rows = [];
+try {
+  const common = {
+    agent: false,
+    identityFiles: [fleet.ready.identity],
+    knownHosts: fleet.ready.knownHosts,
+    concurrency,
+  };
+  if (values.baseline)
+    rows.push(
+      await measure("bare ssh2 loop (PEM key)", hosts, () =>
+        bareSsh2(fleet.targets, fleet.ready.identity, concurrency),
+      ),
+    );
+  for (let i = 0; i < rounds; i++) {
+    const cold = createProbe({ ...common, pool: false });
+    rows.push(await measure(`cold (pool off) #${i + 1}`, hosts, () => runAll(cold, fleet.targets)));
+    await cold.close();
+  }
+  const pooled = createProbe({ ...common, pool: { maxConnections: hosts } });
+  rows.push(await measure("pool warm-up (connect)", hosts, () => runAll(pooled, fleet.targets)));
+  for (let i = 0; i < rounds; i++) {
+    rows.push(await measure(`pooled re-probe #${i + 1}`, hosts, () => runAll(pooled, fleet.targets)));
+  }
+  await pooled.close();
+} finally {
+  await fleet.stop();
+}
+
+if (big > 0) {
+  const bigFleet = await startFleet(big);
+  try {
+    for (const c of [50, 200]) {
+      const probe = createProbe({
+        agent: false,
+        identityFiles: [bigFleet.ready.identity],
+        knownHosts: bigFleet.ready.knownHosts,
+        concurrency: c,
+        pool: false,
+      });
+      rows.push(
+        await measure(`${big} hosts probeAll, concurrency ${c}`, big, () => runAll(probe, bigFleet.targets)),
+      );
+      await probe.close();
+    }
+  } finally {
+    await bigFleet.stop();
+  }
+}
+
+console.table(rows);
+console.log(JSON.stringify({ node: process.version, hosts, concurrency, rows }));
