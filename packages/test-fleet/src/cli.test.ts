@@ -1,9 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { expect, onTestFinished, test } from "vitest";
+import { expectedUptime } from "./uptime-text.js";
+
+const run = promisify(execFile);
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(pkg, "bin", "uptime-test-fleet.js");
@@ -91,4 +95,34 @@ test("bad flags exit 2 with a clear message", async () => {
     expect(await exited(cli.child)).toBe(2);
     expect(cli.stderr()).toMatch(/--hosts|teleport|nope/);
   }
+});
+
+test("--processes splits one fleet over several processes sharing keys and files", async () => {
+  assertFreshBuild();
+  const cli = startCli(["--hosts", "6", "--processes", "2", "--first-address", "127.8.0.1"]);
+  await until(() => cli.stdout().includes("\n"), 20_000);
+  const ready = JSON.parse(cli.stdout().trim());
+  expect(ready).toMatchObject({ ready: true, hosts: 6, processes: 2 });
+  expect(ready.pids).toHaveLength(2);
+  const inventory = readFileSync(ready.inventory, "utf8").trim().split("\n");
+  expect(inventory.map((l) => l.replace(/:\d+$/, ""))).toEqual(
+    [1, 2, 3, 4, 5, 6].map((n) => `fleet@127.8.0.${n}`),
+  );
+  expect(readFileSync(ready.knownHosts, "utf8").trim().split("\n")).toHaveLength(6);
+  // A host of the second process answers with the key and known_hosts the parent wrote.
+  const target = inventory[4]!;
+  const { stdout } = await run(
+    "ssh",
+    [
+      ...["-F", "/dev/null", "-i", ready.identity, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+      ...["-o", `UserKnownHostsFile=${ready.knownHosts}`, "-o", "StrictHostKeyChecking=yes"],
+      ...["-p", target.split(":")[1]!, target.split(":")[0]!, "uptime"],
+    ],
+    { timeout: 10_000 },
+  );
+  expect(stdout).toBe(`${expectedUptime(4).raw}\n`);
+  cli.child.kill("SIGTERM");
+  expect(await exited(cli.child)).toBe(0);
+  for (const pid of ready.pids as number[]) expect(() => process.kill(pid, 0)).toThrow();
+  expect(existsSync(ready.dir)).toBe(false);
 });

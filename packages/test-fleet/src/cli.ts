@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
+import { HOSTS_PER_PROCESS, type RunningShards, SHARD_ENV, startShards } from "./cli-shards.js";
 import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
 
 const USAGE = `Usage: uptime-test-fleet --hosts N [options]
@@ -21,12 +22,25 @@ Options:
   --first-index I           serve hosts I..I+N-1 of a larger fleet (default 0)
   --host-key FILE           serve this OpenSSH ed25519 host key (default: a new one)
   --client-key FILE         accept this OpenSSH ed25519 client key (default: a new one)
+  --processes P             split the fleet over P processes sharing keys, for fleets beyond one
+                            process's open-files limit (default: 1, or enough for 9000 hosts each)
   --hold-cap MS             cap for never-ending connections (default 60000)
   -v, --verbose             log connection diagnostics to stderr
   -h, --help                show this help
 `;
 
 class UsageError extends Error {}
+
+const PASS_THROUGH = [
+  "first-address",
+  "hosts-per-address",
+  "port",
+  "latency",
+  "user",
+  "behaviours",
+  "fail-rate",
+  "hold-cap",
+] as const;
 
 function intFlag(
   name: string,
@@ -58,7 +72,9 @@ function parseBehaviours(text: string): Record<number, Behaviour> {
 /** Turns argv into fleet options; throws UsageError for bad flags. */
 export function parseCliArgs(
   argv: string[],
-): { help: true } | { help: false; verbose: boolean; options: FleetOptions } {
+):
+  | { help: true }
+  | { help: false; verbose: boolean; options: FleetOptions; processes: number; passThrough: string[] } {
   let values: ReturnType<typeof parse>["values"];
   function parse(args: string[]) {
     return parseArgs({
@@ -79,6 +95,7 @@ export function parseCliArgs(
         "first-index": { type: "string" },
         "host-key": { type: "string" },
         "client-key": { type: "string" },
+        processes: { type: "string" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
@@ -124,7 +141,40 @@ export function parseCliArgs(
   }
   const pick = mix;
   options.behaviours = pick ? (i) => explicit[i] ?? pick(i) : explicit;
-  return { help: false, verbose: values.verbose === true, options };
+  const processes = intFlag("processes", values.processes, 1, 0) ?? 0;
+  if (processes > 1 && (values["host-key"] !== undefined || values["client-key"] !== undefined)) {
+    throw new UsageError(
+      "--processes generates the keys it shares; it cannot be combined with --host-key/--client-key",
+    );
+  }
+  // What every shard process gets unchanged.
+  const passThrough: string[] = [];
+  for (const flag of PASS_THROUGH) {
+    const value = values[flag];
+    if (value !== undefined) passThrough.push(`--${flag}`, value);
+  }
+  if (values.verbose) passThrough.push("--verbose");
+  return { help: false, verbose: values.verbose === true, options, processes, passThrough };
+}
+
+/** Resolves on SIGINT/SIGTERM, or, in a shard process, when the parent's end of stdin closes (parent died). */
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    if (process.env[SHARD_ENV] === "1") {
+      process.stdin.on("data", () => {});
+      process.stdin.once("close", () => resolve("parent gone"));
+    }
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      // A second signal exits at once.
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
 }
 
 /** Entry point of `uptime-test-fleet`; resolves when the fleet has been closed after a signal. */
@@ -147,6 +197,31 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const { options, verbose } = parsed;
+  const processes = parsed.processes || Math.ceil(options.hosts / HOSTS_PER_PROCESS);
+  const signalled = waitForSignal();
+  if (processes > 1) {
+    let shards: RunningShards;
+    try {
+      shards = await startShards({
+        hosts: options.hosts,
+        firstIndex: options.firstIndex ?? 0,
+        processes,
+        passThrough: parsed.passThrough,
+        dir: options.dir,
+        log,
+      });
+    } catch (err) {
+      log((err as Error).message);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`${JSON.stringify(shards.ready)}\n`);
+    const why = await Promise.race([signalled, shards.died]);
+    log(`${why}: stopping ${processes} processes`);
+    await shards.stop();
+    process.exitCode = why === "SIGINT" || why === "SIGTERM" ? 0 : 1;
+    return;
+  }
   options.logger = { info: log, ...(verbose ? { debug: log } : {}) };
   let fleet: Fleet;
   try {
@@ -156,19 +231,6 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = err instanceof TypeError ? 2 : 1;
     return;
   }
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      // A second signal exits at once.
-      process.once("SIGINT", () => process.exit(130));
-      process.once("SIGTERM", () => process.exit(143));
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-  const first = fleet.hosts[0];
   const ready = {
     ready: true,
     hosts: fleet.hosts.length,
@@ -176,7 +238,7 @@ export async function main(argv: string[]): Promise<void> {
     inventory: fleet.inventoryPath,
     knownHosts: fleet.knownHostsPath,
     identity: fleet.clientKeyPath,
-    firstTarget: first?.target,
+    firstTarget: fleet.hosts[0]?.target,
     pid: process.pid,
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
