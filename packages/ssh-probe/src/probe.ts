@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import PQueue from "p-queue";
+import PQueueImport from "p-queue";
 import {
   type Connection,
   type ExecResult,
@@ -26,6 +26,10 @@ import type {
   Target,
 } from "./types.js";
 import { parseUptime } from "./uptime.js";
+
+// p-queue is ESM-only: the CJS build gets it through require(esm), whose namespace the bundler's interop wraps
+// once more. Unwrap so both builds get the class.
+const PQueue = (PQueueImport as unknown as { default?: typeof PQueueImport }).default ?? PQueueImport;
 
 function toTarget(input: string | Target): { target: Target; label: string } {
   if (typeof input === "string") return { target: parseTarget(input), label: input };
