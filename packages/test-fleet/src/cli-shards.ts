@@ -71,6 +71,7 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
+    child.stdin?.destroy();
     child.kill("SIGTERM");
   });
 }

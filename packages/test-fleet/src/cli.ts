@@ -245,5 +245,6 @@ export async function main(argv: string[]): Promise<void> {
   const signal = await signalled;
   log(`${signal}: closing; stats ${JSON.stringify(fleet.stats())}`);
   await fleet.close();
+  if (process.env[SHARD_ENV] === "1") process.stdin.destroy(); // the pipe would keep the process alive
   process.exitCode = 0;
 }
