@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ProbeError } from "./errors.js";
 import type { HostKeyPolicy, ProbeLogger } from "./types.js";
@@ -213,8 +213,17 @@ export class KnownHosts {
       await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       let prefix = "";
       try {
-        const current = await readFile(this.path);
-        if (current.length > 0 && current[current.length - 1] !== 0x0a) prefix = "\n";
+        // Only the last byte matters: start on a new line if the file does not end with one.
+        const handle = await open(this.path, "r");
+        try {
+          const { size } = await handle.stat();
+          if (size > 0) {
+            const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+            if (buffer[0] !== 0x0a) prefix = "\n";
+          }
+        } finally {
+          await handle.close();
+        }
       } catch {
         // no file yet
       }

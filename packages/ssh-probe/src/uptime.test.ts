@@ -33,6 +33,11 @@ const samples: [string, string, { text: string; seconds: number; users?: number;
     { text: "12 days, 4:05", seconds: 12 * D + 4 * H + 5 * M, load: [0.1, 0.2, 0.3] },
   ],
   [
+    "procps-ng 3.3.17 with zero users (singular 'user')",
+    " 09:01:35 up 17 min,  0 user,  load average: 1.71, 1.06, 0.55",
+    { text: "17 min", seconds: 17 * M, users: 0, load: [1.71, 1.06, 0.55] },
+  ],
+  [
     "BusyBox 1.36",
     " 14:03:10 up 3 days,  4:05, load average: 0.00, 0.00, 0.00",
     { text: "3 days, 4:05", seconds: 3 * D + 4 * H + 5 * M, load: [0, 0, 0] },
