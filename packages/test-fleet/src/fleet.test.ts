@@ -115,6 +115,16 @@ describe("startFleet", () => {
     expect((await execOnHost(fleet, fleet.hosts[3]!)).code).toBe(0);
   });
 
+  test("serves 1,000 hosts from one process", async () => {
+    const fleet = await fleetFor({ hosts: 1000, firstAddress: "127.34.0.1" });
+    expect(new Set(fleet.hosts.map((h) => h.address)).size).toBe(1000);
+    expect(fleet.hosts[999]!.address).toBe("127.34.3.238");
+    for (const index of [0, 253, 254, 500, 999]) {
+      const host = fleet.hosts[index]!;
+      expect((await execOnHost(fleet, host)).stdout).toBe(`${host.expected.raw}\n`);
+    }
+  });
+
   test("close() releases every listener", async () => {
     const fleet = await startFleet({ hosts: 3 });
     const { dir } = fleet;

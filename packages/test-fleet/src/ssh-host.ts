@@ -71,25 +71,22 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
     conn.cleanups.push(() => clearTimeout(t));
   };
 
-  switch (host.behaviour) {
-    case "silent":
-      holdCap();
-      return;
-    case "garbage": {
-      const junk = randomBytes(1024);
-      junk[0] = 0; // never looks like "SSH-"
-      socket.end(junk);
-      return;
-    }
-    case "no-exec-reply":
-      holdCap();
-      break;
+  if (host.behaviour === "silent") {
+    holdCap();
+    return;
   }
+  if (host.behaviour === "no-exec-reply") holdCap();
   const slow = host.behaviour === "slow-banner";
   if (ctx.latencyMs > 0 || slow) {
     conn.cleanups.push(
       shapeSocket(socket, { latencyMs: ctx.latencyMs, dripFirstLine: slow, dripIntervalMs: 1000 }),
     );
+  }
+  if (host.behaviour === "garbage") {
+    const junk = randomBytes(1024);
+    junk[0] = 0; // never looks like "SSH-"
+    socket.end(junk);
+    return;
   }
   connStates.set(socket, conn);
   ctx.inject(socket, host.behaviour === "changed-hostkey");
