@@ -1,5 +1,5 @@
-import { describe, expect, test } from "vitest";
-import { activeHandles, useFixture } from "./helpers/fixture.js";
+import { describe, expect, onTestFinished, test } from "vitest";
+import { activeHandles, settleHandles, useFixture } from "./helpers/fixture.js";
 import type { Behaviour } from "./helpers/ssh2-server.js";
 
 const fast = {
@@ -24,8 +24,7 @@ async function expectCode(behaviour: Behaviour, code: string, limitMs: number, e
   // Everything is released: the server sees the socket go, the pool holds nothing, no handle outlives the probe.
   await server.waitForNoSockets(1000);
   expect(probe.stats()).toMatchObject({ open: 0, idle: 0, running: 0, queued: 0 });
-  await new Promise((resolve) => setImmediate(resolve));
-  const after = activeHandles();
+  const after = await settleHandles(before);
   expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
   expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
   return r;
@@ -155,4 +154,18 @@ test("close() aborts in-flight probes and later probes report ABORTED", async ()
     error: { code: "ABORTED" },
   });
   await server.waitForNoSockets(1000);
+});
+
+test("a host that never completes the TCP handshake gives CONNECT_TIMEOUT within the limit", async () => {
+  const { startBlackhole } = await import("./helpers/blackhole.js");
+  const hole = await startBlackhole();
+  onTestFinished(() => hole.close());
+  const fx = useFixture();
+  const before = activeHandles();
+  const probe = fx.probe({ ...fast, connectTimeoutMs: 300 });
+  const started = Date.now();
+  const r = await probe.probe(`127.0.0.1:${hole.port}`);
+  expect(r).toMatchObject({ ok: false, error: { code: "CONNECT_TIMEOUT" } });
+  expect(Date.now() - started).toBeLessThan(1300);
+  expect((await settleHandles(before)).TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
 });
