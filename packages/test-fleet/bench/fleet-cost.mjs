@@ -5,6 +5,7 @@
 // /proc/<pid>/stat, so client work is not counted.
 //
 //   node packages/test-fleet/bench/fleet-cost.mjs [--connections 500] [--concurrency 50] [--hosts 50] [--latency 0]
+//     [--execs-per-connection 1]   (more than 1: the cost of an exec on a reused connection)
 // FLEET_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the fleet process.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -18,11 +19,13 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "50" },
     hosts: { type: "string", default: "50" },
     latency: { type: "string", default: "0" },
+    "execs-per-connection": { type: "string", default: "1" },
   },
 });
 const connections = Number(values.connections);
 const concurrency = Number(values.concurrency);
 const hostCount = Number(values.hosts);
+const execsPerConnection = Number(values["execs-per-connection"]);
 const bin = fileURLToPath(new URL("../bin/uptime-test-fleet.js", import.meta.url));
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -78,16 +81,21 @@ function probeOnce(t) {
       resolve(ok);
     }
     client.on("error", () => done(false));
-    client.on("ready", () =>
+    let left = execsPerConnection;
+    const execOnce = () =>
       client.exec("uptime", (err, stream) => {
         if (err) return done(false);
         let out = "";
         stream.on("data", (d) => {
           out += d;
         });
-        stream.on("close", () => done(out.includes("load average")));
-      }),
-    );
+        stream.on("close", () => {
+          if (!/load averages?:/.test(out)) return done(false);
+          if (--left > 0) execOnce();
+          else done(true);
+        });
+      });
+    client.on("ready", execOnce);
     client.connect({ host: t.host, port: t.port, username: t.user, privateKey, readyTimeout: 15_000 });
   });
 }
@@ -116,6 +124,7 @@ const result = {
   concurrency,
   hosts: hostCount,
   latencyMs: Number(values.latency),
+  execsPerConnection,
   ok,
   wallMs: Math.round(wallMs),
   perSecond: Math.round((connections / wallMs) * 1000),
