@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import { fingerprint, KnownHosts, knownHostsName } from "./known-hosts.js";
+
+const blob = (seed: number) => {
+  const type = Buffer.from("ssh-ed25519");
+  const b = Buffer.alloc(4 + type.length + 4 + 32, seed);
+  b.writeUInt32BE(type.length, 0);
+  type.copy(b, 4);
+  b.writeUInt32BE(32, 4 + type.length);
+  return b;
+};
+const line = (name: string, key: Buffer) => `${name} ssh-ed25519 ${key.toString("base64")}`;
+
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+function file(text: string): string {
+  dir = mkdtempSync(join(tmpdir(), "kh-"));
+  const path = join(dir, "known_hosts");
+  writeFileSync(path, text);
+  return path;
+}
+
+test("port 22 is looked up by bare name, other ports as [host]:port", () => {
+  expect(knownHostsName("web1", 22)).toBe("web1");
+  expect(knownHostsName("::1", 2222)).toBe("[::1]:2222");
+  const kh = new KnownHosts(
+    file(`${line("web1", blob(1))}\n${line("[web1]:2222", blob(2))}\n`),
+    "strict",
+    undefined,
+  );
+  expect(kh.check("web1", 22, blob(1))).toBeUndefined();
+  expect(kh.check("web1", 2222, blob(2))).toBeUndefined();
+  expect(kh.check("web1", 2222, blob(1))?.code).toBe("HOSTKEY_MISMATCH");
+  expect(kh.check("web1", 2200, blob(1))?.code).toBe("HOSTKEY_UNKNOWN");
+});
+
+test("wildcards, negation, case and @cert-authority lines", () => {
+  const kh = new KnownHosts(
+    file(
+      [
+        line("*.prod.example.com,!db?.prod.example.com", blob(3)),
+        line("WEB2", blob(4)),
+        `@cert-authority * ssh-ed25519 ${blob(5).toString("base64")}`,
+      ].join("\n"),
+    ),
+    "strict",
+    undefined,
+  );
+  expect(kh.check("app1.prod.example.com", 22, blob(3))).toBeUndefined();
+  expect(kh.check("db1.prod.example.com", 22, blob(3))?.code).toBe("HOSTKEY_UNKNOWN");
+  expect(kh.check("web2", 22, blob(4))).toBeUndefined();
+  // A CA key is not a host key: presenting it directly is not accepted.
+  expect(kh.check("anything", 22, blob(5))?.code).toBe("HOSTKEY_UNKNOWN");
+});
+
+test("accept-new writes one line per new host, once, even when checked repeatedly at once", async () => {
+  const path = file("");
+  const kh = new KnownHosts(path, "accept-new", undefined);
+  for (let i = 0; i < 3; i++) expect(kh.check("10.0.0.9", 22, blob(6))).toBeUndefined();
+  await kh.flush();
+  expect(readFileSync(path, "utf8")).toBe(`${line("10.0.0.9", blob(6))}\n`);
+  expect(fingerprint(blob(6))).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+});
