@@ -24,11 +24,11 @@ export interface ExpectedUptime {
   /** Uptime in seconds, at the resolution the line shows (minutes, or hours on some Solaris lines). */
   seconds: number;
   /**
-   * The duration part of the line, exactly as it appears between `up` and the users/load field, trimmed
-   * (e.g. `65 days, 17:07`, `2 min`, `12 day(s), 3 hr(s)`). Inner whitespace is kept as the OS prints it.
+   * The duration part of the line, between `up` and the users/load field, with whitespace normalised
+   * (runs collapsed, `, ` between parts): `65 days, 17:07`, `2 min`, `12 day(s), 3 hr(s)`, `5:32` for `up  5:32`.
    */
   text: string;
-  /** The whole line, without the trailing newline. */
+  /** The whole line exactly as the host prints it (leading spaces included), without the trailing newline. */
   raw: string;
   /** Logged-in users, when the line shows them. */
   users?: number;
@@ -139,7 +139,17 @@ export function expectedUptime(index: number): ExpectedUptime {
       break;
   }
   const seconds = days * 86_400 + hours * 3_600 + minutes * 60;
-  const result: ExpectedUptime = { seconds, text, raw: `${prefix}${text}${suffix}`, load, format };
+  const normalised = text
+    .trim()
+    .replace(/\s*,\s*/g, ", ")
+    .replace(/\s+/g, " ");
+  const result: ExpectedUptime = {
+    seconds,
+    text: normalised,
+    raw: `${prefix}${text}${suffix}`,
+    load,
+    format,
+  };
   if (shownUsers !== undefined) result.users = shownUsers;
   return result;
 }
