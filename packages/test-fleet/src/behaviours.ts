@@ -82,3 +82,22 @@ export function failureMix(
     return from[hashIndex(index, 1002) % from.length]!;
   };
 }
+
+/**
+ * The `@uptime/ssh-probe` error codes a correct client may report for each behaviour (empty: it succeeds).
+ * Several are allowed where the outcome depends on the client's timeouts and limits.
+ */
+export const EXPECTED_ERROR_CODES: Readonly<Record<Behaviour, readonly string[]>> = {
+  ok: [],
+  "auth-reject": ["AUTH"],
+  "changed-hostkey": ["HOSTKEY_MISMATCH"],
+  "hostkey-unknown": ["HOSTKEY_UNKNOWN"],
+  "exit-status": ["EXIT_STATUS"],
+  "huge-output": ["OUTPUT_TOO_LARGE", "PARSE"],
+  silent: ["CONNECT_TIMEOUT", "HANDSHAKE"],
+  "slow-banner": ["CONNECT_TIMEOUT", "HANDSHAKE"],
+  garbage: ["HANDSHAKE", "CLOSED"],
+  "close-after-auth": ["CLOSED"],
+  "no-exec-reply": ["COMMAND_TIMEOUT"],
+  "stream-forever": ["COMMAND_TIMEOUT", "OUTPUT_TOO_LARGE"],
+};

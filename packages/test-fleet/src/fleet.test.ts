@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { promisify } from "node:util";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { expectedUptime, type FleetOptions, startFleet } from "./index.js";
-import { generateKeyPair } from "./keys.js";
+import { generateKeyPair, knownHostsLine } from "./keys.js";
 import { execOnHost } from "./test-client.js";
 
 const run = promisify(execFile);
@@ -27,6 +27,10 @@ describe("startFleet", () => {
     ]);
     const inventory = readFileSync(fleet.inventoryPath, "utf8").trim().split("\n");
     expect(inventory).toEqual(fleet.hosts.map((h) => `ops@${h.address}:${h.port}`));
+    const third = fleet.hosts[2]!;
+    expect(fleet.find(inventory[2]!)).toBe(third);
+    expect(fleet.find(`[${third.address}]:${third.port}`)).toBe(third);
+    expect(fleet.find(`${third.address}:1`)).toBeUndefined();
     const known = readFileSync(fleet.knownHostsPath, "utf8").trim().split("\n");
     expect(known).toEqual(fleet.hosts.map((h) => `[${h.address}]:${h.port} ${fleet.hostPublicKey}`));
     expect(statSync(fleet.clientKeyPath).mode & 0o777).toBe(0o600);
@@ -151,4 +155,9 @@ describe("startFleet", () => {
       /behaviours\[1\]/,
     );
   });
+});
+
+test("known_hosts lines use the plain address on port 22", () => {
+  expect(knownHostsLine("127.1.0.1", 22, "ssh-ed25519 AAAA")).toBe("127.1.0.1 ssh-ed25519 AAAA");
+  expect(knownHostsLine("127.1.0.1", 2222, "ssh-ed25519 AAAA")).toBe("[127.1.0.1]:2222 ssh-ed25519 AAAA");
 });

@@ -77,6 +77,8 @@ export interface Fleet {
   clientPublicKey: string;
   /** `ssh-ed25519 AAAA...`, the key known_hosts lists for every host. */
   hostPublicKey: string;
+  /** The host behind `user@address:port`, `address:port` or `[address]:port`; undefined when none. */
+  find(target: string): FleetHost | undefined;
   /** Counters since start. */
   stats(): FleetStats;
   /** Stops every listener, drops every connection, removes the temp dir it created. Idempotent. */
@@ -255,6 +257,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   await writeFile(`${clientKeyPath}.pub`, `${clientKey.publicLine}\n`, { mode: 0o644 });
   logger?.info?.(`fleet of ${count} hosts listening from ${firstAddress}, files in ${dir}`);
 
+  let byAddressPort: Map<string, FleetHost> | undefined;
   let closing: Promise<void> | undefined;
   return {
     hosts,
@@ -264,6 +267,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     clientKeyPath,
     clientPublicKey: clientKey.publicLine,
     hostPublicKey: hostKey.publicLine,
+    find(target) {
+      byAddressPort ??= new Map(hosts.map((h) => [`${h.address}:${h.port}`, h]));
+      const hostPort = target.slice(target.lastIndexOf("@") + 1).replace(/^\[([^\]]+)\]/, "$1");
+      return byAddressPort.get(hostPort);
+    },
     stats: () => ({ ...stats }),
     close() {
       closing ??= (async () => {

@@ -1,7 +1,14 @@
 export type { Behaviour } from "./behaviours.js";
-export { BEHAVIOURS, FAILURE_BEHAVIOURS, failureMix, isBehaviour } from "./behaviours.js";
+export {
+  BEHAVIOURS,
+  EXPECTED_ERROR_CODES,
+  FAILURE_BEHAVIOURS,
+  failureMix,
+  isBehaviour,
+} from "./behaviours.js";
 export type { Fleet, FleetHost, FleetLogger, FleetOptions } from "./fleet.js";
 export { startFleet } from "./fleet.js";
+export { generateKeyPair } from "./keys.js";
 export type { FleetStats } from "./ssh-host.js";
 export type { ExpectedUptime, UptimeFormat } from "./uptime-text.js";
 export { expectedUptime, UPTIME_FORMATS } from "./uptime-text.js";
