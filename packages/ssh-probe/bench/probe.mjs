@@ -6,7 +6,7 @@
 //
 // Prints, per phase: hosts/s, client CPU ms per host (user+system of this process), peak RSS.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,8 +23,50 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     big: { type: "string", default: "0" },
     baseline: { type: "boolean", default: false },
+    // internal: child mode for the memory-scaling runs
+    child: { type: "string" },
   },
 });
+
+if (values.child) {
+  // One probeAll over the first `limit` targets in a fresh process, so its peak RSS is its own.
+  const { inventory, knownHosts, identity, concurrency: c, limit } = JSON.parse(values.child);
+  const targets = parseInventory(readFileSync(inventory, "utf8"))
+    .targets.slice(0, limit)
+    .map((t) => t.text);
+  const probe = createProbe({
+    agent: false,
+    identityFiles: [identity],
+    knownHosts,
+    concurrency: c,
+    pool: false,
+  });
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const rss0 = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const { ok, failed, firstError } = await runAll(probe, targets);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // What the run left behind (after a full GC, before close): must not grow with the number of hosts.
+  global.gc?.();
+  const retainedMB = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
+  await probe.close();
+  console.log(
+    JSON.stringify({
+      ok,
+      failed,
+      firstError,
+      wall,
+      cpuMsPerHost: (cpu.user + cpu.system) / 1000 / targets.length,
+      rssStartMB: rss0 / 2 ** 20,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      retainedMB,
+    }),
+  );
+  process.exit(0);
+}
 const hosts = Number(values.hosts);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
@@ -33,6 +75,9 @@ const big = Number(values.big);
 async function startFleet(n) {
   const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
   const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
+  if (!existsSync(join(root, "packages", "test-fleet", "dist", "cli.js"))) {
+    throw new Error("packages/test-fleet is not built: run `pnpm build` at the repository root first");
+  }
   const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -177,20 +222,49 @@ try {
 }
 
 if (big > 0) {
+  // Memory scaling: each run in a fresh process; compare host counts at equal concurrency and vice versa.
   const bigFleet = await startFleet(big);
   try {
     for (const c of [50, 200]) {
-      const probe = createProbe({
-        agent: false,
-        identityFiles: [bigFleet.ready.identity],
-        knownHosts: bigFleet.ready.knownHosts,
-        concurrency: c,
-        pool: false,
-      });
-      rows.push(
-        await measure(`${big} hosts probeAll, concurrency ${c}`, big, () => runAll(probe, bigFleet.targets)),
-      );
-      await probe.close();
+      for (const limit of [Math.round(big / 5), big]) {
+        const arg = JSON.stringify({
+          inventory: bigFleet.ready.inventory,
+          knownHosts: bigFleet.ready.knownHosts,
+          identity: bigFleet.ready.identity,
+          concurrency: c,
+          limit,
+        });
+        const out = await new Promise((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            ["--expose-gc", fileURLToPath(import.meta.url), "--child", arg],
+            {
+              stdio: ["ignore", "pipe", "inherit"],
+            },
+          );
+          let buf = "";
+          child.stdout.on("data", (d) => {
+            buf += d;
+          });
+          child.once("exit", (code) =>
+            code === 0 ? resolve(JSON.parse(buf)) : reject(new Error(`child ${code}`)),
+          );
+        });
+        const row = {
+          phase: `fresh process: ${limit} hosts, concurrency ${c}`,
+          hosts: limit,
+          ok: out.ok,
+          failed: out.failed,
+          "hosts/s": Math.round((limit / out.wall) * 1000),
+          "cpu ms/host": Number(out.cpuMsPerHost.toFixed(3)),
+          "wall s": Number((out.wall / 1000).toFixed(2)),
+          "rss before MB": Number(out.rssStartMB.toFixed(1)),
+          "peak rss MB": Number(out.maxRssMB.toFixed(1)),
+          "retained heap MB": Number(out.retainedMB.toFixed(2)),
+        };
+        if (out.firstError) row.firstError = out.firstError;
+        rows.push(row);
+      }
     }
   } finally {
     await bigFleet.stop();

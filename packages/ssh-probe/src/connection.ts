@@ -300,9 +300,8 @@ export function execCommand(conn: Connection, params: ExecParams, signal: AbortS
       });
     }
 
-    let started: boolean;
     try {
-      started = conn.client.exec(params.command, (e, ch) => {
+      conn.client.exec(params.command, (e, ch) => {
         if (settled) {
           ch?.destroy();
           return;
@@ -333,12 +332,9 @@ export function execCommand(conn: Connection, params: ExecParams, signal: AbortS
         });
         ch.on("exit", onExit);
         ch.on("close", onStreamClose);
-      }) as unknown as boolean;
+      });
     } catch (e) {
-      return fail(
-        new StaleConnectionError("CLOSED", `cannot start command: ${(e as Error).message}`, { cause: e }),
-      );
+      fail(new StaleConnectionError("CLOSED", `cannot start command: ${(e as Error).message}`, { cause: e }));
     }
-    void started;
   });
 }
