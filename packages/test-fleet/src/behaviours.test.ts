@@ -145,6 +145,17 @@ describe("behaviours", () => {
   });
 });
 
+test("connections end when their clients leave, whatever the behaviour", async () => {
+  const list: Behaviour[] = ["silent", "slow-banner", "garbage", "no-exec-reply", "stream-forever", "ok"];
+  const fleet = await fleetOf(list, { latencyMs: 5 });
+  const raws = fleet.hosts.map((h) => rawConnect(h));
+  for (let i = 0; i < 100 && fleet.stats().connections < list.length; i++) await sleep(10);
+  expect(fleet.stats().connections).toBe(list.length);
+  for (const r of raws) r.socket.destroy();
+  for (let i = 0; i < 200 && fleet.stats().open > 0; i++) await sleep(10);
+  expect(fleet.stats().open).toBe(0);
+});
+
 describe("failureMix", () => {
   test("is deterministic and close to the asked rate", () => {
     const mix = failureMix(0.2);

@@ -60,6 +60,8 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
   const conn: ConnState = { host, cleanups: [] };
   socket.setNoDelay(true);
   socket.on("error", (err) => ctx.debug(`host ${host.index}: socket error ${err.message}`));
+  // The client went away: nothing it could still want from us (SSH never half-closes), drop pending writes.
+  socket.once("end", () => socket.destroy());
   socket.once("close", () => {
     ctx.stats.open--;
     ctx.sockets.delete(socket);
@@ -73,6 +75,7 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
 
   if (host.behaviour === "silent") {
     holdCap();
+    socket.resume(); // read and drop, so the client's close is noticed
     return;
   }
   if (host.behaviour === "no-exec-reply") holdCap();
@@ -85,6 +88,7 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
   if (host.behaviour === "garbage") {
     const junk = randomBytes(1024);
     junk[0] = 0; // never looks like "SSH-"
+    socket.resume();
     socket.end(junk);
     return;
   }
