@@ -36,7 +36,10 @@ mkdirSync(work, { recursive: true });
 function ensureTool(cmd, pkg) {
   if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0) return true;
   console.error(`bench: installing ${pkg} through apt-get for ${cmd}`);
-  const r = spawnSync("sh", ["-c", `apt-get install -y -qq ${pkg} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${pkg} >/dev/null 2>&1)`]);
+  const r = spawnSync("sh", [
+    "-c",
+    `apt-get install -y -qq ${pkg} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${pkg} >/dev/null 2>&1)`,
+  ]);
   return r.status === 0 && spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 
@@ -44,14 +47,24 @@ function ensureTool(cmd, pkg) {
 function timed(cmd, args, env = {}) {
   return new Promise((resolve) => {
     const fmt = "%e %U %S %M";
-    const child = spawn("/usr/bin/time", ["-f", `@@TIME ${fmt}`, cmd, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", `@@TIME ${fmt}`, cmd, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("exit", (code) => {
       const m = /@@TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(err);
-      resolve({ code, wallS: Number(m?.[1]), cpuMs: (Number(m?.[2]) + Number(m?.[3])) * 1000, rssKiB: Number(m?.[4]), out, err });
+      resolve({
+        code,
+        wallS: Number(m?.[1]),
+        cpuMs: (Number(m?.[2]) + Number(m?.[3])) * 1000,
+        rssKiB: Number(m?.[4]),
+        out,
+        err,
+      });
     });
   });
 }
@@ -70,7 +83,26 @@ async function runOurs(fleet, latency) {
   const per = Math.ceil(fanout / workers);
   const ws = [];
   for (let i = 1; i <= workers; i++) {
-    ws.push(start(`w${i}`, bins.worker, [`w${i}`, String(per), "-s", tasks, "-r", results, "--identity", fleet.identity, "--known-hosts", fleet.knownHosts, "--no-agent"], opts));
+    ws.push(
+      start(
+        `w${i}`,
+        bins.worker,
+        [
+          `w${i}`,
+          String(per),
+          "-s",
+          tasks,
+          "-r",
+          results,
+          "--identity",
+          fleet.identity,
+          "--known-hosts",
+          fleet.knownHosts,
+          "--no-agent",
+        ],
+        opts,
+      ),
+    );
   }
   await new Promise((r) => setTimeout(r, 300));
   const t0 = performance.now();
@@ -82,9 +114,19 @@ async function runOurs(fleet, latency) {
   await sink.exited;
   await stopAll(ws);
   const lines = readFileSync(out, "utf8").trimEnd().split("\n");
-  const rows = readFileSync(usage, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const rows = readFileSync(usage, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const cpuMs = rows.reduce((a, r) => a + r.userMs + r.systemMs, 0);
-  const perApp = Object.fromEntries(["uptime-sender", "uptime-worker", "uptime-sink"].map((a) => [a, rows.filter((r) => r.app === a).map((r) => ({ cpuMs: Math.round(r.userMs + r.systemMs), maxRssKiB: r.maxRssKiB }))]));
+  const perApp = Object.fromEntries(
+    ["uptime-sender", "uptime-worker", "uptime-sink"].map((a) => [
+      a,
+      rows
+        .filter((r) => r.app === a)
+        .map((r) => ({ cpuMs: Math.round(r.userMs + r.systemMs), maxRssKiB: r.maxRssKiB })),
+    ]),
+  );
   if (code !== 0) console.error(`bench: sender exited ${code}: ${senderErr.slice(-500)}`);
   return {
     tool: "uptime-fleet",
@@ -110,36 +152,114 @@ function sshConfig(fleet) {
 
 async function runPdsh(fleet) {
   const cfg = sshConfig(fleet);
-  const r = await timed("pdsh", ["-R", "ssh", "-f", String(fanout), "-w", `^${fleet.addresses}`, "uptime"], { PDSH_SSH_ARGS: `-F ${cfg} %h` });
-  return { tool: "pdsh -R ssh", fanout, wallS: r.wallS, cpuMs: r.cpuMs, rssKiB: r.rssKiB, answered: r.out.split("\n").filter((l) => / up /.test(l)).length };
+  const r = await timed("pdsh", ["-R", "ssh", "-f", String(fanout), "-w", `^${fleet.addresses}`, "uptime"], {
+    PDSH_SSH_ARGS: `-F ${cfg} %h`,
+  });
+  return {
+    tool: "pdsh -R ssh",
+    fanout,
+    wallS: r.wallS,
+    cpuMs: r.cpuMs,
+    rssKiB: r.rssKiB,
+    answered: r.out.split("\n").filter((l) => / up /.test(l)).length,
+  };
 }
 
 async function runPssh(fleet) {
   const cfg = sshConfig(fleet);
-  const r = await timed("parallel-ssh", ["-p", String(fanout), "-h", fleet.addresses, "-x", `-F ${cfg}`, "-t", "60", "-i", "uptime"]);
-  return { tool: "parallel-ssh", fanout, wallS: r.wallS, cpuMs: r.cpuMs, rssKiB: r.rssKiB, answered: (r.out.match(/\[SUCCESS\]/g) ?? []).length };
+  const r = await timed("parallel-ssh", [
+    "-p",
+    String(fanout),
+    "-h",
+    fleet.addresses,
+    "-x",
+    `-F ${cfg}`,
+    "-t",
+    "60",
+    "-i",
+    "uptime",
+  ]);
+  return {
+    tool: "parallel-ssh",
+    fanout,
+    wallS: r.wallS,
+    cpuMs: r.cpuMs,
+    rssKiB: r.rssKiB,
+    answered: (r.out.match(/\[SUCCESS\]/g) ?? []).length,
+  };
 }
 
 async function runProbeOnly(fleet) {
-  const r = await timed(process.execPath, [join(root, "bench/probe-only.mjs"), fleet.inventory, fleet.identity, fleet.knownHosts, String(fanout)]);
+  const r = await timed(process.execPath, [
+    join(root, "bench/probe-only.mjs"),
+    fleet.inventory,
+    fleet.identity,
+    fleet.knownHosts,
+    String(fanout),
+  ]);
   const j = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}");
-  return { tool: "ssh-probe alone", fanout, wallS: r.wallS, cpuMs: r.cpuMs, rssKiB: r.rssKiB, answered: j.ok };
+  return {
+    tool: "ssh-probe alone",
+    fanout,
+    wallS: r.wallS,
+    cpuMs: r.cpuMs,
+    rssKiB: r.rssKiB,
+    answered: j.ok,
+  };
 }
 
 const results = [];
 for (const latency of values.regimes.split(",").map(Number)) {
   const dir = join(work, `fleet-${latency}`);
-  const fleetProc = start("fleet", bins.fleet, ["--hosts", String(hosts), "--port", values.port, "--latency", String(latency), "--hosts-per-address", values["hosts-per-address"], "--out", dir], { stdout: "pipe", stderr: "inherit" });
+  const fleetProc = start(
+    "fleet",
+    bins.fleet,
+    [
+      "--hosts",
+      String(hosts),
+      "--port",
+      values.port,
+      "--latency",
+      String(latency),
+      "--hosts-per-address",
+      values["hosts-per-address"],
+      "--out",
+      dir,
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
   try {
     const ready = JSON.parse(await firstLine(fleetProc));
     const addresses = join(work, `addresses-${latency}.txt`);
-    writeFileSync(addresses, `${readFileSync(ready.inventory, "utf8").split("\n").filter(Boolean).map((l) => l.replace(/^.*@/, "").replace(/:\d+$/, "")).join("\n")}\n`);
-    const fleet = { inventory: ready.inventory, knownHosts: ready.knownHosts, identity: ready.identity, addresses };
+    writeFileSync(
+      addresses,
+      `${readFileSync(ready.inventory, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(/^.*@/, "").replace(/:\d+$/, ""))
+        .join("\n")}\n`,
+    );
+    const fleet = {
+      inventory: ready.inventory,
+      knownHosts: ready.knownHosts,
+      identity: ready.identity,
+      addresses,
+    };
     console.error(`bench: fleet of ${hosts} hosts, ${latency} ms added latency`);
     const rows = [await runOurs(fleet, latency)];
     if (peers.includes("probe")) rows.push(await runProbeOnly(fleet));
-    if (peers.includes("pdsh")) rows.push(ensureTool("pdsh", "pdsh") ? await runPdsh(fleet) : { tool: "pdsh", skipped: "pdsh could not be installed" });
-    if (peers.includes("pssh")) rows.push(ensureTool("parallel-ssh", "pssh") ? await runPssh(fleet) : { tool: "parallel-ssh", skipped: "pssh could not be installed" });
+    if (peers.includes("pdsh"))
+      rows.push(
+        ensureTool("pdsh", "pdsh")
+          ? await runPdsh(fleet)
+          : { tool: "pdsh", skipped: "pdsh could not be installed" },
+      );
+    if (peers.includes("pssh"))
+      rows.push(
+        ensureTool("parallel-ssh", "pssh")
+          ? await runPssh(fleet)
+          : { tool: "parallel-ssh", skipped: "pssh could not be installed" },
+      );
     for (const r of rows) results.push({ latencyMs: latency, hosts, ...r });
   } finally {
     await stopAll([fleetProc]);
@@ -148,7 +268,9 @@ for (const latency of values.regimes.split(",").map(Number)) {
 
 const ours = (lat) => results.find((r) => r.latencyMs === lat && r.tool === "uptime-fleet");
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
-console.log(`\n${"latency".padEnd(8)}${"tool".padEnd(18)}${"hosts".padStart(7)}${"fan-out".padStart(9)}${"wall s".padStart(9)}${"hosts/s".padStart(9)}${"CPU ms/host".padStart(13)}${"peak RSS MiB".padStart(14)}${"answered".padStart(10)}${"ours ÷ it".padStart(11)}`);
+console.log(
+  `\n${"latency".padEnd(8)}${"tool".padEnd(18)}${"hosts".padStart(7)}${"fan-out".padStart(9)}${"wall s".padStart(9)}${"hosts/s".padStart(9)}${"CPU ms/host".padStart(13)}${"peak RSS MiB".padStart(14)}${"answered".padStart(10)}${"ours ÷ it".padStart(11)}`,
+);
 for (const r of results) {
   if (r.skipped) {
     console.log(`${`${r.latencyMs}ms`.padEnd(8)}${r.tool.padEnd(18)}  skipped: ${r.skipped}`);
@@ -164,10 +286,17 @@ for (const r of results) {
 }
 const o0 = ours(0);
 const o50 = ours(50);
-if (o0 && o50) console.log(`\nthroughput with 50 ms latency: ${fmt((100 * o50.hostsPerS) / o0.hostsPerS)}% of no-latency`);
+if (o0 && o50)
+  console.log(`\nthroughput with 50 ms latency: ${fmt((100 * o50.hostsPerS) / o0.hostsPerS)}% of no-latency`);
 const bare = results.find((r) => r.latencyMs === 0 && r.tool === "ssh-probe alone");
-if (o0 && bare) console.log(`pipeline CPU per host over the bare probe library: ${fmt((100 * (o0.cpuMsPerHost - bare.cpuMsPerHost)) / bare.cpuMsPerHost, 1)}%`);
+if (o0 && bare)
+  console.log(
+    `pipeline CPU per host over the bare probe library: ${fmt((100 * (o0.cpuMsPerHost - bare.cpuMsPerHost)) / bare.cpuMsPerHost, 1)}%`,
+  );
 mkdirSync(join(root, "bench/results"), { recursive: true });
-writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, results }, null, 2)}\n`);
+writeFileSync(
+  values.json,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, results }, null, 2)}\n`,
+);
 console.log(`\nresults written to ${values.json}`);
 rmSync(work, { recursive: true, force: true });

@@ -1,6 +1,16 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, endpoints, freePort, hostsInOutput, runApp, startFleet, tempDir, workerSshFlags, writeFile } from "./harness.js";
+import {
+  BIN,
+  endpoints,
+  freePort,
+  hostsInOutput,
+  runApp,
+  startFleet,
+  tempDir,
+  workerSshFlags,
+  writeFile,
+} from "./harness.js";
 
 describe("CLI contract", () => {
   it.each([
@@ -24,7 +34,11 @@ describe("CLI contract", () => {
     const cases: [string, string[], RegExp][] = [
       [BIN.worker, ["w1", "zero"], /CONCURRENCY must be a whole number/],
       [BIN.worker, ["w1", "-s", "127.0.0.1:5557"], /--sender must be an endpoint/],
-      [BIN.worker, ["w1", "--host-key-policy", "maybe"], /--host-key-policy must be one of strict, accept-new, off/],
+      [
+        BIN.worker,
+        ["w1", "--host-key-policy", "maybe"],
+        /--host-key-policy must be one of strict, accept-new, off/,
+      ],
       [BIN.sink, ["--format", "xml"], /--format must be one of text, ndjson, csv/],
       [BIN.sender, [], /missing HOSTFILE/],
       [BIN.sender, ["/nonexistent/hosts.txt"], /cannot read host file \/nonexistent\/hosts.txt/],
@@ -42,7 +56,17 @@ describe("CLI contract", () => {
     const hosts = join(dir, "hosts.txt");
     await writeFile(
       hosts,
-      ["# fleet", fleet.targets[0], "bad host name", "", fleet.targets[1], "user@[::1", "h:99999", fleet.targets[2], ""].join("\n"),
+      [
+        "# fleet",
+        fleet.targets[0],
+        "bad host name",
+        "",
+        fleet.targets[1],
+        "user@[::1",
+        "h:99999",
+        fleet.targets[2],
+        "",
+      ].join("\n"),
     );
     const out = join(dir, "out.txt");
     const ep = await endpoints();
@@ -65,20 +89,27 @@ describe("CLI contract", () => {
     const sink = runApp(BIN.sink, ["--bind", ep.results, "--format", "ndjson"]);
     await sink.waitFor(/listening/);
     runApp(BIN.worker, ["w1", "2", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
-    const sender = runApp(BIN.sender, ["-", "--bind", ep.tasks]);
-    sender.child.stdin?.end(`${fleet.targets.join("\n")}\n`);
+    const sender = runApp(BIN.sender, ["-", "--bind", ep.tasks], {}, `${fleet.targets.join("\n")}\n`);
     expect(await sender.exited, sender.stderr()).toBe(0);
     await sink.waitFor(/"seq":1/);
-    const lines = sink.stdout().trim().split("\n").map((l) => JSON.parse(l) as { target: string; ok: boolean });
+    const lines = sink
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { target: string; ok: boolean });
     expect(lines.map((l) => l.target).sort()).toEqual([...fleet.targets].sort());
     expect(lines.every((l) => l.ok)).toBe(true);
   }, 60_000);
 
   it("a worker whose sender is unreachable says so, and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
-    const worker = runApp(BIN.worker, ["w1", "2", "-s", `tcp://127.0.0.1:${port}`, "-r", `tcp://127.0.0.1:${port}`], {
-      UPTIME_VERBOSE: "",
-    });
+    const worker = runApp(
+      BIN.worker,
+      ["w1", "2", "-s", `tcp://127.0.0.1:${port}`, "-r", `tcp://127.0.0.1:${port}`],
+      {
+        UPTIME_VERBOSE: "",
+      },
+    );
     await worker.waitFor(/no answer from the sender|cannot reach|not reachable|unreachable/i, 15_000);
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);

@@ -25,7 +25,7 @@ export interface App {
 }
 
 /** Runs an app as a real child process; it is killed when the test finishes. */
-export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): App {
+export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = ""): App {
   const child = spawn(process.execPath, [bin, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, SSH_AUTH_SOCK: "", ...env },
@@ -44,7 +44,7 @@ export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {})
   const exited = new Promise<number>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1))),
   );
-  child.stdin?.end();
+  child.stdin?.end(stdin);
   onTestFinished(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGKILL");
@@ -60,7 +60,12 @@ export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {})
         }
       };
       const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${re} in\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)),
+        () =>
+          reject(
+            new Error(
+              `timed out waiting for ${re} in\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`,
+            ),
+          ),
         ms,
       );
       waiters.push(check);
@@ -101,13 +106,34 @@ export async function startFleet(hosts: number, extra: string[] = []): Promise<F
   const dir = await tempDir("uptime-fleet-");
   const app = runApp(BIN.fleet, ["--hosts", String(hosts), "--out", dir, ...extra]);
   await app.waitFor(/"ready":true/, 30_000);
-  const ready = JSON.parse(app.stdout().split("\n")[0] ?? "{}") as { inventory: string; knownHosts: string; identity: string };
+  const ready = JSON.parse(app.stdout().split("\n")[0] ?? "{}") as {
+    inventory: string;
+    knownHosts: string;
+    identity: string;
+  };
   const targets = (await readFile(ready.inventory, "utf8")).trim().split("\n");
-  return { dir, app, targets, inventory: ready.inventory, knownHosts: ready.knownHosts, identity: ready.identity };
+  return {
+    dir,
+    app,
+    targets,
+    inventory: ready.inventory,
+    knownHosts: ready.knownHosts,
+    identity: ready.identity,
+  };
 }
 
 export function workerSshFlags(fleet: FleetInfo): string[] {
-  return ["--identity", fleet.identity, "--known-hosts", fleet.knownHosts, "--no-agent", "--connect-timeout", "3s", "--deadline", "8s"];
+  return [
+    "--identity",
+    fleet.identity,
+    "--known-hosts",
+    fleet.knownHosts,
+    "--no-agent",
+    "--connect-timeout",
+    "3s",
+    "--deadline",
+    "8s",
+  ];
 }
 
 export async function endpoints() {

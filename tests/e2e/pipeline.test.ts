@@ -34,13 +34,19 @@ describe("the pipeline as separate processes", () => {
     await sink.waitFor(/listening/);
     // uptime-worker WORKER_ID [CONCURRENCY], and the flag form
     runApp(BIN.worker, ["worker1", "10"], { ...sshEnv, UPTIME_SENDER: ep.tasks, UPTIME_SINK: ep.results });
-    runApp(BIN.worker, ["-s", ep.tasks, "-r", ep.results, "-u", "fleet", "-p", "22", "-i", "workerX", "-c", "10"], sshEnv);
+    runApp(
+      BIN.worker,
+      ["-s", ep.tasks, "-r", ep.results, "-u", "fleet", "-p", "22", "-i", "workerX", "-c", "10"],
+      sshEnv,
+    );
     // uptime-sender HOSTFILE [WATERMARK]
     const sender = runApp(BIN.sender, [fleet.inventory, "100"], { UPTIME_SENDER_BIND: ep.tasks });
     expect(await sender.exited, sender.stderr()).toBe(0);
     expect(sender.stderr()).toMatch(/60 hosts, 60 results/);
     await waitForLines(out, 60);
-    const lines = (await import("node:fs/promises")).readFile(out, "utf8").then((t) => t.trimEnd().split("\n"));
+    const lines = (await import("node:fs/promises"))
+      .readFile(out, "utf8")
+      .then((t) => t.trimEnd().split("\n"));
     for (const line of await lines) expect(line).toMatch(LINE);
     expect((await lines).some((l) => l.startsWith("worker_id: worker1_"))).toBe(true);
     expect((await lines).some((l) => l.startsWith("worker_id: workerX_"))).toBe(true);
@@ -57,9 +63,25 @@ describe("the pipeline as separate processes", () => {
     const ep = await endpoints();
     const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
     await sink.waitFor(/listening/);
-    const w1 = runApp(BIN.worker, ["worker1", "15", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    const w1 = runApp(BIN.worker, [
+      "worker1",
+      "15",
+      "-s",
+      ep.tasks,
+      "-r",
+      ep.results,
+      ...workerSshFlags(fleet),
+    ]);
     runApp(BIN.worker, ["worker2", "15", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
-    const sender = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks, "--heartbeat-timeout", "1500ms", "--heartbeat-interval", "300ms"]);
+    const sender = runApp(BIN.sender, [
+      fleet.inventory,
+      "--bind",
+      ep.tasks,
+      "--heartbeat-timeout",
+      "1500ms",
+      "--heartbeat-interval",
+      "300ms",
+    ]);
     await waitForLines(out, 60);
     w1.child.kill("SIGKILL");
     expect(await sender.exited, sender.stderr()).toBe(0);
@@ -76,7 +98,15 @@ describe("the pipeline as separate processes", () => {
     const sink1 = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
     await sink1.waitFor(/listening/);
     runApp(BIN.worker, ["worker1", "20", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
-    const sender = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks, "--heartbeat-timeout", "1500ms", "--heartbeat-interval", "300ms"]);
+    const sender = runApp(BIN.sender, [
+      fleet.inventory,
+      "--bind",
+      ep.tasks,
+      "--heartbeat-timeout",
+      "1500ms",
+      "--heartbeat-interval",
+      "300ms",
+    ]);
     await waitForLines(out, 60);
     sink1.child.kill("SIGKILL");
     await sink1.exited;

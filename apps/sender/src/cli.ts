@@ -4,6 +4,7 @@ import {
   createProgress,
   EXIT,
   type MainContext,
+  packageLogger,
   parseChoice,
   parseCli,
   parseDuration,
@@ -22,19 +23,86 @@ export const spec = {
   name: "uptime-sender",
   version: VERSION,
   summary: "reads a host list and hands the hosts to uptime workers, until every host has a result",
-  usage: ["uptime-sender HOSTFILE [WATERMARK]", "uptime-sender - < hosts.txt", "uptime-sender hosts.txt --bind tcp://*:5557 --job nightly"],
+  usage: [
+    "uptime-sender HOSTFILE [WATERMARK]",
+    "uptime-sender - < hosts.txt",
+    "uptime-sender hosts.txt --bind tcp://*:5557 --job nightly",
+  ],
   flags: {
-    bind: { type: "string", short: "b", value: "ENDPOINT", env: "UPTIME_SENDER_BIND", default: "tcp://*:5557", description: "where workers connect for tasks" },
-    job: { type: "string", short: "j", value: "ID", env: "UPTIME_JOB", description: "job id (default: a new random id)" },
-    command: { type: "string", value: "CMD", env: "UPTIME_COMMAND", description: "command for workers to run instead of uptime" },
-    watermark: { type: "string", short: "w", value: "N", env: "UPTIME_WATERMARK", description: "most tasks out at once over all workers (the original's watermark; default: no limit but the workers' credit)" },
-    "max-attempts": { type: "string", value: "N", env: "UPTIME_MAX_ATTEMPTS", default: "3", description: "tries per host when workers die holding it" },
-    "heartbeat-interval": { type: "string", value: "DURATION", env: "UPTIME_HEARTBEAT_INTERVAL", default: "1s", description: "heartbeat period" },
-    "heartbeat-timeout": { type: "string", value: "DURATION", env: "UPTIME_HEARTBEAT_TIMEOUT", default: "5s", description: "silence after which a worker counts as dead and its hosts go to others" },
-    progress: { type: "string", value: "MODE", env: "UPTIME_PROGRESS", default: "auto", description: "auto (bar on a terminal, plain lines otherwise), bar, plain or off" },
-    "fail-on-error": { type: "boolean", env: "UPTIME_FAIL_ON_ERROR", description: "exit 1 when any host's result is an error" },
-    "curve-secret": { type: "string", value: "FILE", env: "UPTIME_SENDER_CURVE_SECRET", description: "CURVE key pair of this sender; enables CURVE" },
-    "curve-allow": { type: "string", value: "FILE", env: "UPTIME_SENDER_CURVE_ALLOW", description: "allow-list of worker public keys (required with --curve-secret)" },
+    bind: {
+      type: "string",
+      short: "b",
+      value: "ENDPOINT",
+      env: "UPTIME_SENDER_BIND",
+      default: "tcp://*:5557",
+      description: "where workers connect for tasks",
+    },
+    job: {
+      type: "string",
+      short: "j",
+      value: "ID",
+      env: "UPTIME_JOB",
+      description: "job id (default: a new random id)",
+    },
+    command: {
+      type: "string",
+      value: "CMD",
+      env: "UPTIME_COMMAND",
+      description: "command for workers to run instead of uptime",
+    },
+    watermark: {
+      type: "string",
+      short: "w",
+      value: "N",
+      env: "UPTIME_WATERMARK",
+      description:
+        "most tasks out at once over all workers (the original's watermark; default: no limit but the workers' credit)",
+    },
+    "max-attempts": {
+      type: "string",
+      value: "N",
+      env: "UPTIME_MAX_ATTEMPTS",
+      default: "3",
+      description: "tries per host when workers die holding it",
+    },
+    "heartbeat-interval": {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_HEARTBEAT_INTERVAL",
+      default: "1s",
+      description: "heartbeat period",
+    },
+    "heartbeat-timeout": {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_HEARTBEAT_TIMEOUT",
+      default: "5s",
+      description: "silence after which a worker counts as dead and its hosts go to others",
+    },
+    progress: {
+      type: "string",
+      value: "MODE",
+      env: "UPTIME_PROGRESS",
+      default: "auto",
+      description: "auto (bar on a terminal, plain lines otherwise), bar, plain or off",
+    },
+    "fail-on-error": {
+      type: "boolean",
+      env: "UPTIME_FAIL_ON_ERROR",
+      description: "exit 1 when any host's result is an error",
+    },
+    "curve-secret": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SENDER_CURVE_SECRET",
+      description: "CURVE key pair of this sender; enables CURVE",
+    },
+    "curve-allow": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SENDER_CURVE_ALLOW",
+      description: "allow-list of worker public keys (required with --curve-secret)",
+    },
     quiet: { type: "boolean", short: "q", env: "UPTIME_QUIET", description: "no progress and no summary" },
   },
   epilog: `HOSTFILE lines: host, user@host, host:port, user@[v6addr]:port; blank lines and # comments are
@@ -68,7 +136,10 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
   const jobId = flags.job ?? randomUUID().slice(0, 8);
-  if (!/^[\w.:-]{1,64}$/.test(jobId)) throw new UsageError(`uptime-sender: job id "${jobId}" must be 1-64 letters, digits, '.', ':', '_' or '-'`);
+  if (!/^[\w.:-]{1,64}$/.test(jobId))
+    throw new UsageError(
+      `uptime-sender: job id "${jobId}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
+    );
   const log = createLogger(spec.name, { quiet: flags.quiet });
 
   const inventory = await readInventory(hostFile);
@@ -78,7 +149,10 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.failed;
   }
   const curve = flags["curve-secret"]
-    ? { ...(await readKeyPair(flags["curve-secret"])), allow: await readAllowList(flags["curve-allow"] as string) }
+    ? {
+        ...(await readKeyPair(flags["curve-secret"])),
+        allow: await readAllowList(flags["curve-allow"] as string),
+      }
     : undefined;
 
   const dispatcher = new Dispatcher({
@@ -86,15 +160,17 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     maxAttempts,
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
-    logger: { warn: log.warn, info: log.info, debug: () => {}, error: log.error },
+    logger: packageLogger(log),
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     ...(curve ? { curve } : {}),
   });
   await dispatcher.bind();
-  dispatcher.on("worker-joined", (w: { id: string }) => log.info(`worker ${w.id} joined`));
-  dispatcher.on("worker-lost", (w: { id: string; requeued?: number }) =>
-    log.warn(`worker ${w.id} lost${w.requeued ? `; ${w.requeued} of its hosts go back to the queue` : ""}`),
-  );
+  dispatcher.on("worker-joined", (w) => log.info(`worker ${w.worker} joined (${w.capacity} slots)`));
+  dispatcher.on("worker-lost", (w) => {
+    const requeued = w.requeued ? `; ${w.requeued} of its hosts go back to the queue` : "";
+    if (w.reason === "bye") log.info(`worker ${w.worker} left${requeued}`);
+    else log.warn(`worker ${w.worker} lost (${w.reason})${requeued}`);
+  });
   const job = dispatcher.runJob({
     id: jobId,
     targets: inventory.targets,
@@ -107,11 +183,19 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   signal.addEventListener("abort", onAbort, { once: true });
 
   const show = !flags.quiet && progressMode !== "off";
-  const progress = createProgress(`job ${jobId}`, progressMode === "auto" ? {} : { tty: progressMode === "bar" });
+  const progress = createProgress(
+    `job ${jobId}`,
+    progressMode === "auto" ? {} : { tty: progressMode === "bar" },
+  );
   const state = () => {
     const p = job.progress();
     const m = dispatcher.metrics();
-    return { done: p.receipted, total: p.total, failed: p.failed, extra: `workers ${m.workers}, in flight ${p.inFlight}` };
+    return {
+      done: p.receipted,
+      total: p.total,
+      failed: p.failed,
+      extra: `workers ${m.workers}, in flight ${p.inFlight}`,
+    };
   };
   const timer = show ? setInterval(() => progress.update(state()), 100) : undefined;
   let report: JobReport;
@@ -131,7 +215,8 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
         `${report.abandoned.length ? `, ${report.abandoned.length} abandoned` : ""}${report.cancelled ? ", cancelled" : ""}` +
         ` in ${secs.toFixed(1)}s (${(report.receipted / Math.max(secs, 0.001)).toFixed(0)} hosts/s)\n`,
     );
-    for (const a of report.abandoned.slice(0, 20)) log.warn(`no result for ${a.target} after ${maxAttempts} attempts`);
+    for (const a of report.abandoned.slice(0, 20))
+      log.warn(`no result for ${a.target} after ${maxAttempts} attempts`);
   }
   if (report.cancelled || report.abandoned.length > 0 || report.receipted < report.total) return EXIT.failed;
   if (flags["fail-on-error"] && report.failed > 0) return EXIT.failed;

@@ -10,7 +10,10 @@ export interface Inventory {
 }
 
 /** Reads a host list from a file, or standard input for `-`. Unreadable files are usage errors. */
-export async function readInventory(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<Inventory> {
+export async function readInventory(
+  path: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<Inventory> {
   let text: string;
   try {
     text = path === "-" ? await readAll(stdin) : await readFile(path, "utf8");
@@ -27,6 +30,7 @@ export async function readInventory(path: string, stdin: NodeJS.ReadableStream =
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,4 +1,14 @@
-import { createLogger, EXIT, type MainContext, parseChoice, parseCli, parseEndpoint, runMain, UsageError } from "@uptime/cli-kit";
+import {
+  createLogger,
+  EXIT,
+  type MainContext,
+  packageLogger,
+  parseChoice,
+  parseCli,
+  parseEndpoint,
+  runMain,
+  UsageError,
+} from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
 import { Collector, readAllowList, readKeyPair } from "@uptime/transport-zmq";
 import { OUTPUT_FORMATS, type OutputFormat } from "./format.js";
@@ -12,14 +22,56 @@ export const spec = {
   summary: "collects uptime results from workers, prints them and stores each exactly once",
   usage: ["uptime-sink [OUTFILE] [options]", "uptime-sink results.txt --format ndjson --bind tcp://*:5558"],
   flags: {
-    bind: { type: "string", short: "b", value: "ENDPOINT", env: "UPTIME_SINK_BIND", default: "tcp://*:5558", description: "where workers send results" },
-    format: { type: "string", short: "f", value: "FORMAT", env: "UPTIME_SINK_FORMAT", default: "text", description: "output format: text (the original's lines), ndjson or csv" },
-    quiet: { type: "boolean", short: "q", env: "UPTIME_SINK_QUIET", description: "do not print results to standard output (OUTFILE only)" },
-    "no-fsync": { type: "boolean", env: "UPTIME_SINK_NO_FSYNC", description: "do not fsync before sending receipts (faster, not crash-safe)" },
-    "exit-after-job": { type: "boolean", env: "UPTIME_SINK_EXIT_AFTER_JOB", description: "exit after the first job has ended" },
-    "curve-secret": { type: "string", value: "FILE", env: "UPTIME_SINK_CURVE_SECRET", description: "CURVE key pair of this sink (from uptime-worker --gen-key / writeKeyPair); enables CURVE" },
-    "curve-allow": { type: "string", value: "FILE", env: "UPTIME_SINK_CURVE_ALLOW", description: "allow-list of worker public keys, one per line (required with --curve-secret)" },
-    verbose: { type: "boolean", short: "v", env: "UPTIME_VERBOSE", description: "log every rejected frame and duplicate" },
+    bind: {
+      type: "string",
+      short: "b",
+      value: "ENDPOINT",
+      env: "UPTIME_SINK_BIND",
+      default: "tcp://*:5558",
+      description: "where workers send results",
+    },
+    format: {
+      type: "string",
+      short: "f",
+      value: "FORMAT",
+      env: "UPTIME_SINK_FORMAT",
+      default: "text",
+      description: "output format: text (the original's lines), ndjson or csv",
+    },
+    quiet: {
+      type: "boolean",
+      short: "q",
+      env: "UPTIME_SINK_QUIET",
+      description: "do not print results to standard output (OUTFILE only)",
+    },
+    "no-fsync": {
+      type: "boolean",
+      env: "UPTIME_SINK_NO_FSYNC",
+      description: "do not fsync before sending receipts (faster, not crash-safe)",
+    },
+    "exit-after-job": {
+      type: "boolean",
+      env: "UPTIME_SINK_EXIT_AFTER_JOB",
+      description: "exit after the first job has ended",
+    },
+    "curve-secret": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SINK_CURVE_SECRET",
+      description: "CURVE key pair of this sink (from uptime-worker --gen-key / writeKeyPair); enables CURVE",
+    },
+    "curve-allow": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SINK_CURVE_ALLOW",
+      description: "allow-list of worker public keys, one per line (required with --curve-secret)",
+    },
+    verbose: {
+      type: "boolean",
+      short: "v",
+      env: "UPTIME_VERBOSE",
+      description: "log every rejected frame and duplicate",
+    },
   },
   epilog: `Output: one line per host, "worker_id: W_SLOT, host: H, result: 65 days, 17:07" or "..., error: CODE message".
 OUTFILE is appended to, with a journal beside it (OUTFILE.journal) so a restarted sink neither loses
@@ -39,7 +91,8 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.ok;
   }
   const { flags, positionals } = parsed;
-  if (positionals.length > 1) throw new UsageError(`uptime-sink: expected at most one OUTFILE, got ${positionals.length} arguments`);
+  if (positionals.length > 1)
+    throw new UsageError(`uptime-sink: expected at most one OUTFILE, got ${positionals.length} arguments`);
   const format: OutputFormat = parseChoice("--format", flags.format, OUTPUT_FORMATS);
   if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
     throw new UsageError("uptime-sink: --curve-secret and --curve-allow go together");
@@ -47,7 +100,10 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   const log = createLogger(spec.name, { verbose: flags.verbose });
   const outFile = positionals[0];
   const curve = flags["curve-secret"]
-    ? { ...(await readKeyPair(flags["curve-secret"])), allow: await readAllowList(flags["curve-allow"] as string) }
+    ? {
+        ...(await readKeyPair(flags["curve-secret"])),
+        allow: await readAllowList(flags["curve-allow"] as string),
+      }
     : undefined;
 
   const store = await SinkStore.open({
@@ -79,7 +135,7 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
         for (const r of await store.write(results)) summaryOf(r.job).add(r);
       },
     },
-    logger: { warn: log.warn, info: log.debug, debug: log.debug, error: log.error },
+    logger: packageLogger(log),
     ...(curve ? { curve } : {}),
   });
   collector.on("job-start", (m: { job: string; total: number }) => {
@@ -95,8 +151,13 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   });
 
   await collector.bind();
-  log.info(`listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${curve ? ", CURVE on" : ""}`);
-  await Promise.race([jobEnded, new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }))]);
+  log.info(
+    `listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${curve ? ", CURVE on" : ""}`,
+  );
+  await Promise.race([
+    jobEnded,
+    new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })),
+  ]);
   await collector.close();
   await store.close();
   const m = collector.metrics() as { rejected?: number };

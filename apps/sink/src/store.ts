@@ -51,7 +51,7 @@ export class SinkStore {
       await journal.write(`${JSON.stringify(["@", size])}\n`);
     } else {
       for (const e of entries.lines) {
-        if (e[0] === "@") committed = e[1];
+        if (e.length === 2) committed = e[1];
         else {
           store.mark(e[0], e[1]);
           committed = e[2];

@@ -3,6 +3,7 @@ import {
   createLogger,
   EXIT,
   type MainContext,
+  packageLogger,
   parseChoice,
   parseCli,
   parseDuration,
@@ -29,28 +30,134 @@ export const spec = {
     "uptime-worker -s tcp://127.0.0.1:5557 -r tcp://127.0.0.1:5558 -u USER -p 22 -i workerX -c 100",
   ],
   flags: {
-    sender: { type: "string", short: "s", value: "ENDPOINT", env: "UPTIME_SENDER", default: "tcp://127.0.0.1:5557", description: "the sender's task endpoint" },
-    sink: { type: "string", short: "r", value: "ENDPOINT", env: "UPTIME_SINK", default: "tcp://127.0.0.1:5558", description: "the sink's result endpoint" },
-    user: { type: "string", short: "u", value: "USER", env: "UPTIME_SSH_USER", description: "SSH user for hosts without user@ (default: your login name)" },
-    port: { type: "string", short: "p", value: "PORT", env: "UPTIME_SSH_PORT", default: "22", description: "SSH port for hosts without :port" },
-    id: { type: "string", short: "i", value: "ID", env: "UPTIME_WORKER_ID", description: "worker id shown in the output (default: worker-PID)" },
-    concurrency: { type: "string", short: "c", value: "N", env: "UPTIME_CONCURRENCY", default: "100", description: "probes in parallel" },
-    identity: { type: "string", value: "FILE", env: "UPTIME_SSH_IDENTITY", multiple: true, description: "private key file, repeatable (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist)" },
-    "passphrase-env": { type: "string", value: "VAR", env: "UPTIME_SSH_PASSPHRASE_ENV", description: "name of an environment variable holding the key passphrase" },
+    sender: {
+      type: "string",
+      short: "s",
+      value: "ENDPOINT",
+      env: "UPTIME_SENDER",
+      default: "tcp://127.0.0.1:5557",
+      description: "the sender's task endpoint",
+    },
+    sink: {
+      type: "string",
+      short: "r",
+      value: "ENDPOINT",
+      env: "UPTIME_SINK",
+      default: "tcp://127.0.0.1:5558",
+      description: "the sink's result endpoint",
+    },
+    user: {
+      type: "string",
+      short: "u",
+      value: "USER",
+      env: "UPTIME_SSH_USER",
+      description: "SSH user for hosts without user@ (default: your login name)",
+    },
+    port: {
+      type: "string",
+      short: "p",
+      value: "PORT",
+      env: "UPTIME_SSH_PORT",
+      default: "22",
+      description: "SSH port for hosts without :port",
+    },
+    id: {
+      type: "string",
+      short: "i",
+      value: "ID",
+      env: "UPTIME_WORKER_ID",
+      description: "worker id shown in the output (default: worker-PID)",
+    },
+    concurrency: {
+      type: "string",
+      short: "c",
+      value: "N",
+      env: "UPTIME_CONCURRENCY",
+      default: "100",
+      description: "probes in parallel",
+    },
+    identity: {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SSH_IDENTITY",
+      multiple: true,
+      description: "private key file, repeatable (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist)",
+    },
+    "passphrase-env": {
+      type: "string",
+      value: "VAR",
+      env: "UPTIME_SSH_PASSPHRASE_ENV",
+      description: "name of an environment variable holding the key passphrase",
+    },
     agent: { type: "string", value: "SOCKET", env: "SSH_AUTH_SOCK", description: "ssh-agent socket" },
     "no-agent": { type: "boolean", env: "UPTIME_SSH_NO_AGENT", description: "do not use ssh-agent" },
-    "known-hosts": { type: "string", value: "FILE", env: "UPTIME_SSH_KNOWN_HOSTS", description: "OpenSSH known_hosts (default: ~/.ssh/known_hosts)" },
-    "host-key-policy": { type: "string", value: "POLICY", env: "UPTIME_SSH_HOST_KEY_POLICY", default: "strict", description: "strict, accept-new or off" },
-    "connect-timeout": { type: "string", value: "DURATION", env: "UPTIME_SSH_CONNECT_TIMEOUT", default: "10s", description: "TCP connect timeout" },
-    "command-timeout": { type: "string", value: "DURATION", env: "UPTIME_SSH_COMMAND_TIMEOUT", default: "10s", description: "time the command may take" },
-    deadline: { type: "string", value: "DURATION", env: "UPTIME_SSH_DEADLINE", default: "30s", description: "overall time per probe" },
-    command: { type: "string", value: "CMD", env: "UPTIME_COMMAND", description: "command to run when the job does not say (default: uptime)" },
-    "curve-secret": { type: "string", value: "FILE", env: "UPTIME_WORKER_CURVE_SECRET", description: "CURVE key pair of this worker; enables CURVE" },
-    "sender-key": { type: "string", value: "KEY|FILE", env: "UPTIME_SENDER_KEY", description: "the sender's CURVE public key (Z85) or a .pub file" },
-    "sink-key": { type: "string", value: "KEY|FILE", env: "UPTIME_SINK_KEY", description: "the sink's CURVE public key (Z85) or a .pub file" },
-    verbose: { type: "boolean", short: "v", env: "UPTIME_VERBOSE", description: "print 'Recieved Host: X' for every task, as the original did" },
+    "known-hosts": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SSH_KNOWN_HOSTS",
+      description: "OpenSSH known_hosts (default: ~/.ssh/known_hosts)",
+    },
+    "host-key-policy": {
+      type: "string",
+      value: "POLICY",
+      env: "UPTIME_SSH_HOST_KEY_POLICY",
+      default: "strict",
+      description: "strict, accept-new or off",
+    },
+    "connect-timeout": {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_SSH_CONNECT_TIMEOUT",
+      default: "10s",
+      description: "TCP connect timeout",
+    },
+    "command-timeout": {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_SSH_COMMAND_TIMEOUT",
+      default: "10s",
+      description: "time the command may take",
+    },
+    deadline: {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_SSH_DEADLINE",
+      default: "30s",
+      description: "overall time per probe",
+    },
+    command: {
+      type: "string",
+      value: "CMD",
+      env: "UPTIME_COMMAND",
+      description: "command to run when the job does not say (default: uptime)",
+    },
+    "curve-secret": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_WORKER_CURVE_SECRET",
+      description: "CURVE key pair of this worker; enables CURVE",
+    },
+    "sender-key": {
+      type: "string",
+      value: "KEY|FILE",
+      env: "UPTIME_SENDER_KEY",
+      description: "the sender's CURVE public key (Z85) or a .pub file",
+    },
+    "sink-key": {
+      type: "string",
+      value: "KEY|FILE",
+      env: "UPTIME_SINK_KEY",
+      description: "the sink's CURVE public key (Z85) or a .pub file",
+    },
+    verbose: {
+      type: "boolean",
+      short: "v",
+      env: "UPTIME_VERBOSE",
+      description: "print 'Recieved Host: X' for every task, as the original did",
+    },
   },
-  epilog: "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.",
+  epilog:
+    "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.",
 } as const;
 
 export async function main(argv: string[]): Promise<void> {
@@ -64,9 +171,15 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.ok;
   }
   const { flags, positionals } = parsed;
-  if (positionals.length > 2) throw new UsageError(`uptime-worker: expected WORKER_ID [CONCURRENCY], got ${positionals.length} arguments`);
+  if (positionals.length > 2)
+    throw new UsageError(
+      `uptime-worker: expected WORKER_ID [CONCURRENCY], got ${positionals.length} arguments`,
+    );
   const id = positionals[0] ?? flags.id ?? `worker-${process.pid}`;
-  if (!/^[\w.:-]{1,64}$/.test(id)) throw new UsageError(`uptime-worker: worker id "${id}" must be 1-64 letters, digits, '.', ':', '_' or '-'`);
+  if (!/^[\w.:-]{1,64}$/.test(id))
+    throw new UsageError(
+      `uptime-worker: worker id "${id}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
+    );
   const concurrency = parseInteger("CONCURRENCY", positionals[1] ?? flags.concurrency, 1, 10_000);
   const port = parseInteger("--port", flags.port, 1, 65_535);
   const hostKeyPolicy = parseChoice("--host-key-policy", flags["host-key-policy"], POLICIES);
@@ -75,7 +188,10 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   let passphrase: string | undefined;
   if (flags["passphrase-env"]) {
     passphrase = process.env[flags["passphrase-env"]];
-    if (passphrase === undefined) throw new UsageError(`uptime-worker: environment variable ${flags["passphrase-env"]} (--passphrase-env) is not set`);
+    if (passphrase === undefined)
+      throw new UsageError(
+        `uptime-worker: environment variable ${flags["passphrase-env"]} (--passphrase-env) is not set`,
+      );
   }
 
   const probeOptions: ProbeOptions = {
@@ -98,7 +214,7 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     sink: parseEndpoint("--sink", flags.sink),
     id,
     capacity: concurrency,
-    logger: { warn: log.warn, info: log.debug, debug: log.debug, error: log.error },
+    logger: packageLogger(log),
     ...(curve ? { curve } : {}),
   });
   const slots = new Slots(concurrency);
@@ -106,15 +222,37 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   link.on("stop", (m: { job?: string }) => {
     if (m.job) cancelled.add(m.job);
   });
-  link.on("connected", () => log.debug(`connected to ${flags.sender}`));
+  let connected = false;
+  link.on("connected", () => {
+    connected = true;
+    log.debug(`connected to the sender at ${flags.sender}`);
+  });
+  link.on("disconnected", ({ reason }) => {
+    connected = false;
+    log.warn(`lost the sender at ${flags.sender} (${reason}); reconnecting`);
+  });
+  link.on("auth-error", ({ link: which, error }) =>
+    log.error(`CURVE: the ${which} refused this worker: ${error.message}`),
+  );
+  const notice = setInterval(() => {
+    if (!connected)
+      log.warn(
+        `no answer from the sender at ${flags.sender} yet; still trying (is uptime-sender running there?)`,
+      );
+  }, 5000);
+  notice.unref();
 
   await link.start();
-  log.info(`${id}: ${concurrency} slots, tasks from ${flags.sender}, results to ${flags.sink}${curve ? ", CURVE on" : ""}`);
+  log.info(
+    `${id}: ${concurrency} slots, tasks from ${flags.sender}, results to ${flags.sink}${curve ? ", CURVE on" : ""}`,
+  );
 
   const runTask = async (task: Task, slot: number) => {
     try {
       if (flags.verbose) process.stdout.write(`Recieved Host: ${task.target}\n`);
-      const r = await probe.probe(task.target, task.command ? { command: task.command } : {});
+      const r = task.command
+        ? await probe.probe(task.target, { command: task.command })
+        : await probe.probe(task.target);
       await link.sendResult(toResult(task, r, id, slot));
     } catch (err) {
       log.error(`task ${task.job}/${task.seq} (${task.target}): ${(err as Error).message}`);
@@ -123,7 +261,9 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     }
   };
 
-  const stopped = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  const stopped = new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
   const tasks = link.tasks()[Symbol.asyncIterator]();
   while (!signal.aborted) {
     const next = await Promise.race([tasks.next(), stopped.then(() => undefined)]);
@@ -136,6 +276,7 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
   }
   // Drain: finish what is running (each probe is bounded by its deadline), then say goodbye;
   // tasks received but not started go back to the sender's queue.
+  clearInterval(notice);
   await slots.idle();
   await link.close();
   await probe.close();
@@ -148,12 +289,18 @@ async function curveOptions(flags: {
   "sink-key"?: string | undefined;
 }) {
   if (!flags["curve-secret"]) {
-    if (flags["sender-key"] || flags["sink-key"]) throw new UsageError("uptime-worker: --sender-key/--sink-key need --curve-secret");
+    if (flags["sender-key"] || flags["sink-key"])
+      throw new UsageError("uptime-worker: --sender-key/--sink-key need --curve-secret");
     return undefined;
   }
-  if (!flags["sender-key"] || !flags["sink-key"]) throw new UsageError("uptime-worker: --curve-secret needs --sender-key and --sink-key");
+  if (!flags["sender-key"] || !flags["sink-key"])
+    throw new UsageError("uptime-worker: --curve-secret needs --sender-key and --sink-key");
   const pair = await readKeyPair(flags["curve-secret"]);
-  return { ...pair, dispatcherKey: await publicKey(flags["sender-key"]), sinkKey: await publicKey(flags["sink-key"]) };
+  return {
+    ...pair,
+    dispatcherKey: await publicKey(flags["sender-key"]),
+    sinkKey: await publicKey(flags["sink-key"]),
+  };
 }
 
 /** A Z85 public key given inline, or read from a .pub file. */

@@ -1,10 +1,17 @@
-import type { Result, Task } from "@uptime/protocol";
-import type { ProbeResult } from "@uptime/ssh-probe";
+import type { MessageBody, Task } from "@uptime/protocol";
+import type { CommandResult, ProbeResult } from "@uptime/ssh-probe";
+
+export type ResultBody = Extract<MessageBody, { t: "result" }>;
 
 const MAX_TEXT = 8000;
 
 /** Maps a probe result onto the protocol's result message for the sink. */
-export function toResult(task: Task, probe: ProbeResult, worker: string, slot: number): Omit<Result, "v"> {
+export function toResult(
+  task: Task,
+  probe: ProbeResult | CommandResult,
+  worker: string,
+  slot: number,
+): ResultBody {
   const base = {
     t: "result" as const,
     job: task.job,
@@ -31,5 +38,9 @@ export function toResult(task: Task, probe: ProbeResult, worker: string, slot: n
       },
     };
   }
-  return { ...base, ok: false, error: { code: probe.error.code, message: probe.error.message.slice(0, MAX_TEXT) } };
+  return {
+    ...base,
+    ok: false,
+    error: { code: probe.error.code, message: probe.error.message.slice(0, MAX_TEXT) },
+  };
 }

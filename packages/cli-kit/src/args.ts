@@ -22,7 +22,7 @@ export interface CliSpec<F extends Record<string, FlagSpec>> {
   name: string;
   version: string;
   summary: string;
-  usage: string[];
+  usage: readonly string[];
   flags: F;
   /** Extra text after the flags in --help (examples, exit codes). */
   epilog?: string;
@@ -153,9 +153,12 @@ export function parseEndpoint(name: string, raw: string, { bind = false } = {}):
   if (tcp) {
     const port = Number(tcp[2]);
     if (port < 1 || port > 65_535) throw new UsageError(`${name}: port ${port} in ${raw} is out of range`);
-    if (tcp[1] === "*" && !bind) throw new UsageError(`${name}: ${raw} has '*' as host, which only a bind can use`);
+    if (tcp[1] === "*" && !bind)
+      throw new UsageError(`${name}: ${raw} has '*' as host, which only a bind can use`);
     return raw;
   }
   if (/^ipc:\/\/.+$/.test(raw)) return raw;
-  throw new UsageError(`${name} must be an endpoint like tcp://127.0.0.1:5557${bind ? " or tcp://*:5557" : ""} or ipc:///path, got "${raw}"`);
+  throw new UsageError(
+    `${name} must be an endpoint like tcp://127.0.0.1:5557${bind ? " or tcp://*:5557" : ""} or ipc:///path, got "${raw}"`,
+  );
 }

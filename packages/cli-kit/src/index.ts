@@ -11,5 +11,13 @@ export {
   parseInteger,
   UsageError,
 } from "./args.js";
-export { createLogger, EXIT, type Logger, type MainContext, runMain } from "./main.js";
+export {
+  createLogger,
+  EXIT,
+  type LogFields,
+  type Logger,
+  type MainContext,
+  packageLogger,
+  runMain,
+} from "./main.js";
 export { createProgress, type Progress, type ProgressState } from "./progress.js";

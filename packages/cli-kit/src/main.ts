@@ -40,6 +40,28 @@ export function createLogger(name: string, options: { verbose?: boolean; quiet?:
   };
 }
 
+/** Fields of a library's structured log call, appended as `key=value`. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Adapts a CLI logger to the structured `(msg, fields)` logger the packages take. The
+ * packages' info lines are shown only with --verbose: they are routine for the app.
+ */
+export function packageLogger(log: Logger) {
+  const fmt = (msg: string, fields?: LogFields) =>
+    fields && Object.keys(fields).length > 0
+      ? `${msg} (${Object.entries(fields)
+          .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+          .join(", ")})`
+      : msg;
+  return {
+    debug: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
+    info: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
+    warn: (msg: string, fields?: LogFields) => log.warn(fmt(msg, fields)),
+    error: (msg: string, fields?: LogFields) => log.error(fmt(msg, fields)),
+  };
+}
+
 /**
  * The one top-level handler of an app: runs `fn`, maps errors to exit codes, and turns
  * the first SIGINT/SIGTERM into an abort (clean drain) and the second into an immediate exit.
@@ -92,7 +114,13 @@ function reportUsage(name: string): void {
   const file = process.env.UPTIME_USAGE_FILE;
   if (!file) return;
   const u = process.resourceUsage();
-  const line = { app: name, pid: process.pid, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, maxRssKiB: u.maxRSS };
+  const line = {
+    app: name,
+    pid: process.pid,
+    userMs: u.userCPUTime / 1000,
+    systemMs: u.systemCPUTime / 1000,
+    maxRssKiB: u.maxRSS,
+  };
   try {
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   } catch {
