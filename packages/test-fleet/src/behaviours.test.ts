@@ -149,8 +149,10 @@ test("connections end when their clients leave, whatever the behaviour", async (
   const list: Behaviour[] = ["silent", "slow-banner", "garbage", "no-exec-reply", "stream-forever", "ok"];
   const fleet = await fleetOf(list, { latencyMs: 5 });
   const raws = fleet.hosts.map((h) => rawConnect(h));
+  for (const r of raws) r.socket.write("SSH-2.0-OpenSSH_9.6\r\n"); // unread input must not keep a socket alive
   for (let i = 0; i < 100 && fleet.stats().connections < list.length; i++) await sleep(10);
   expect(fleet.stats().connections).toBe(list.length);
+  await sleep(200); // let garbage arrive and the banners start
   for (const r of raws) r.socket.destroy();
   for (let i = 0; i < 200 && fleet.stats().open > 0; i++) await sleep(10);
   expect(fleet.stats().open).toBe(0);
