@@ -13,7 +13,7 @@ import {
   runMain,
   UsageError,
 } from "@uptime/cli-kit";
-import { Dispatcher, type JobReport, readAllowList, readKeyPair } from "@uptime/transport-zmq";
+import { Dispatcher, type JobReport, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
 import { readInventory } from "./inventory.js";
 import { VERSION } from "./version.js";
 
@@ -103,6 +103,12 @@ export const spec = {
       env: "UPTIME_SENDER_CURVE_ALLOW",
       description: "allow-list of worker public keys (required with --curve-secret)",
     },
+    "gen-key": {
+      type: "string",
+      value: "FILE",
+      description:
+        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
+    },
     quiet: { type: "boolean", short: "q", env: "UPTIME_QUIET", description: "no progress and no summary" },
   },
   epilog: `HOSTFILE lines: host, user@host, host:port, user@[v6addr]:port; blank lines and # comments are
@@ -123,6 +129,11 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.ok;
   }
   const { flags, positionals } = parsed;
+  if (flags["gen-key"]) {
+    const pair = await writeKeyPair(flags["gen-key"]);
+    process.stdout.write(`${pair.publicKey}\n`);
+    return EXIT.ok;
+  }
   const [hostFile, watermarkArg, ...rest] = positionals;
   if (!hostFile) throw new UsageError("uptime-sender: missing HOSTFILE (a path, or - for standard input)");
   if (rest.length > 0) throw new UsageError(`uptime-sender: unexpected arguments: ${rest.join(" ")}`);

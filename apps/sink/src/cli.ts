@@ -10,7 +10,7 @@ import {
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
-import { Collector, readAllowList, readKeyPair } from "@uptime/transport-zmq";
+import { Collector, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
 import { OUTPUT_FORMATS, type OutputFormat } from "./format.js";
 import { SinkStore } from "./store.js";
 import { JobSummary } from "./summary.js";
@@ -66,6 +66,12 @@ export const spec = {
       env: "UPTIME_SINK_CURVE_ALLOW",
       description: "allow-list of worker public keys, one per line (required with --curve-secret)",
     },
+    "gen-key": {
+      type: "string",
+      value: "FILE",
+      description:
+        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
+    },
     verbose: {
       type: "boolean",
       short: "v",
@@ -91,6 +97,11 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.ok;
   }
   const { flags, positionals } = parsed;
+  if (flags["gen-key"]) {
+    const pair = await writeKeyPair(flags["gen-key"]);
+    process.stdout.write(`${pair.publicKey}\n`);
+    return EXIT.ok;
+  }
   if (positionals.length > 1)
     throw new UsageError(`uptime-sink: expected at most one OUTFILE, got ${positionals.length} arguments`);
   const format: OutputFormat = parseChoice("--format", flags.format, OUTPUT_FORMATS);

@@ -14,7 +14,7 @@ import {
 } from "@uptime/cli-kit";
 import type { Task } from "@uptime/protocol";
 import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
-import { readKeyPair, WorkerLink } from "@uptime/transport-zmq";
+import { readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { Slots } from "./slots.js";
 import { toResult } from "./to-result.js";
 import { VERSION } from "./version.js";
@@ -149,6 +149,12 @@ export const spec = {
       env: "UPTIME_SINK_KEY",
       description: "the sink's CURVE public key (Z85) or a .pub file",
     },
+    "gen-key": {
+      type: "string",
+      value: "FILE",
+      description:
+        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
+    },
     verbose: {
       type: "boolean",
       short: "v",
@@ -171,6 +177,11 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
     return EXIT.ok;
   }
   const { flags, positionals } = parsed;
+  if (flags["gen-key"]) {
+    const pair = await writeKeyPair(flags["gen-key"]);
+    process.stdout.write(`${pair.publicKey}\n`);
+    return EXIT.ok;
+  }
   if (positionals.length > 2)
     throw new UsageError(
       `uptime-worker: expected WORKER_ID [CONCURRENCY], got ${positionals.length} arguments`,
