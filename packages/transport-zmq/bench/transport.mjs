@@ -3,17 +3,21 @@
 // in this one process, so process CPU time is the cost of all three sides per task.
 // Run: pnpm --filter @uptime/transport-zmq bench:transport   (builds first)
 // Env: N (tasks per run, default 100000), WORKERS (default 2), CAPACITY (default 200), RUNS (default 3),
-//      TRANSPORT (tcp|ipc, default tcp)
+//      TRANSPORT (tcp|ipc, default tcp), CURVE=1 (encrypt both links with a ZAP allow-list)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Collector, Dispatcher, WorkerLink } from "../dist/index.js";
+import { Collector, Dispatcher, generateKeyPair, WorkerLink } from "../dist/index.js";
 
 const N = Number(process.env.N ?? 100_000);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const CAPACITY = Number(process.env.CAPACITY ?? 200);
 const RUNS = Number(process.env.RUNS ?? 3);
 const TRANSPORT = process.env.TRANSPORT ?? "tcp";
+const CURVE = process.env.CURVE === "1";
+const dKeys = generateKeyPair();
+const sKeys = generateKeyPair();
+const wKeys = generateKeyPair();
 
 const dir = mkdtempSync(join(tmpdir(), "uptime-bench-"));
 const endpoint = (name) => (TRANSPORT === "ipc" ? `ipc://${join(dir, name)}` : "tcp://127.0.0.1:*");
@@ -29,8 +33,17 @@ class MemoryStore {
 }
 
 const store = new MemoryStore();
-const dispatcher = new Dispatcher({ endpoint: endpoint("d") });
-const collector = new Collector({ endpoint: endpoint("c"), store, batchMaxMs: 2, batchMax: 2000 });
+const dispatcher = new Dispatcher({
+  endpoint: endpoint("d"),
+  ...(CURVE ? { curve: { ...dKeys, allow: [wKeys.publicKey] } } : {}),
+});
+const collector = new Collector({
+  endpoint: endpoint("c"),
+  store,
+  batchMaxMs: 2,
+  batchMax: 2000,
+  ...(CURVE ? { curve: { ...sKeys, allow: [wKeys.publicKey] } } : {}),
+});
 await dispatcher.bind();
 await collector.bind();
 const fix = (e) => e.replace("0.0.0.0", "127.0.0.1");
@@ -51,6 +64,7 @@ for (let w = 0; w < WORKERS; w++) {
     sink: fix(collector.endpoint),
     id,
     capacity: CAPACITY,
+    ...(CURVE ? { curve: { ...wKeys, dispatcherKey: dKeys.publicKey, sinkKey: sKeys.publicKey } } : {}),
   });
   await link.start();
   links.push(link);
@@ -76,11 +90,14 @@ for (let w = 0; w < WORKERS; w++) {
     })(),
   );
 }
-while (dispatcher.metrics().workers < WORKERS) await new Promise((r) => setTimeout(r, 10));
+for (let i = 0; dispatcher.metrics().workers < WORKERS; i++) {
+  if (i > 1000) throw new Error(`workers did not join: ${JSON.stringify(dispatcher.metrics().rejects)}`);
+  await new Promise((r) => setTimeout(r, 10));
+}
 
 const targets = Array.from({ length: N }, (_, i) => `admin@web-${String(i).padStart(6, "0")}.example.net:22`);
 console.log(
-  `transport-zmq benchmark: ${N} tasks x ${RUNS} runs, ${WORKERS} workers x capacity ${CAPACITY}, ${TRANSPORT}, node ${process.version}`,
+  `transport-zmq benchmark: ${N} tasks x ${RUNS} runs, ${WORKERS} workers x capacity ${CAPACITY}, ${TRANSPORT}${CURVE ? " + CURVE" : ""}, node ${process.version}`,
 );
 const rows = [];
 let creditsBefore = 0;

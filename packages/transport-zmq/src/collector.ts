@@ -8,6 +8,7 @@ import {
   configureSocket,
   hasCode,
   MAX_BATCH,
+  observeHandshakes,
   type RejectCode,
   RejectCounter,
   type RejectInfo,
@@ -97,6 +98,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private batchTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
+  private observer: Promise<void> | undefined;
   private boundEndpoint: string | undefined;
   private closed = false;
   private readonly seenJobs = new Map<string, { start: boolean; end: boolean }>();
@@ -164,6 +166,9 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     await this.router.bind(this.endpointOption);
     this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
     this.loop = this.receiveLoop();
+    this.observer = observeHandshakes(this.router, (message, address) =>
+      this.reject("HANDSHAKE", message, address),
+    );
     this.logger.info?.("collector bound", { endpoint: this.endpoint });
   }
 
@@ -185,6 +190,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     await this.sends.drain(this.lingerMs);
     this.router.close();
     await this.loop;
+    await this.observer;
     this.sends.close();
     await this.zap?.close();
   }

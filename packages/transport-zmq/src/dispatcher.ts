@@ -9,6 +9,7 @@ import {
   configureSocket,
   hasCode,
   MAX_BATCH,
+  observeHandshakes,
   type RejectCode,
   RejectCounter,
   type RejectInfo,
@@ -117,6 +118,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly rejects = new RejectCounter();
   private timer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
+  private observer: Promise<void> | undefined;
   private boundEndpoint: string | undefined;
   private closed = false;
   private counters = { tasksSent: 0, receipts: 0, receipted: 0, requeued: 0, abandoned: 0 };
@@ -180,6 +182,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     await this.router.bind(this.endpointOption);
     this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
     this.loop = this.receiveLoop();
+    this.observer = observeHandshakes(this.router, (message, address) =>
+      this.reject("HANDSHAKE", message, address),
+    );
     this.timer = setInterval(() => this.tick(), this.heartbeatIntervalMs);
     this.timer.unref?.();
     this.logger.info?.("dispatcher bound", { endpoint: this.endpoint });
@@ -257,6 +262,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.sends.close();
     this.router.close();
     await this.loop;
+    await this.observer;
     await this.zap?.close();
   }
 

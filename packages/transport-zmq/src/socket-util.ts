@@ -166,7 +166,8 @@ export type RejectCode =
   | "UNEXPECTED_KIND"
   | "UNKNOWN_PEER"
   | "BAD_RECEIPT"
-  | "AUTH";
+  | "AUTH"
+  | "HANDSHAKE";
 
 /** What a `reject` event carries. */
 export interface RejectInfo {
@@ -174,4 +175,24 @@ export interface RejectInfo {
   message: string;
   /** The peer's routing id (hex), when known. */
   peer?: string;
+}
+
+/**
+ * Watches a server socket for failed handshakes other than ZAP refusals (those are
+ * reported by the ZAP handler): a peer without CURVE talking to a CURVE server, or a
+ * peer that does not speak ZMTP. Ends when the socket closes.
+ */
+export async function observeHandshakes(
+  socket: zmq.Router,
+  onFailure: (message: string, address: string) => void,
+): Promise<void> {
+  try {
+    for await (const event of socket.events) {
+      if (event.type === "handshake:error:protocol" || event.type === "handshake:error:other") {
+        onFailure(`handshake failed: ${event.error.message}`, event.address);
+      }
+    }
+  } catch {
+    // the socket closed under the observer
+  }
 }

@@ -95,6 +95,10 @@ describe("CURVE with a ZAP allow-list", () => {
     expect(lines).toHaveLength(50);
     expect(lines.every((r) => r.worker === "allowed")).toBe(true);
     expect(collector.metrics().received).toBe(50);
+    // the peers without CURVE are seen as failed handshakes, the wrong key as ZAP refusals
+    expect(dispatcher.metrics().rejects.byCode.HANDSHAKE).toBeGreaterThan(0);
+    expect(collector.metrics().rejects.byCode.HANDSHAKE).toBeGreaterThan(0);
+    expect(collector.metrics().rejects.byCode.AUTH).toBeGreaterThan(0);
   });
 
   it("invalid keys are refused up front with a TypeError naming the option", () => {
