@@ -159,12 +159,12 @@ export class KnownHosts {
   }
 
   private decide(name: string, keyBlob: Buffer, keyB64: string): HostKeyVerdict {
-    const fp = fingerprint(keyBlob);
-    const type = keyTypeOf(keyBlob);
+    // Only needed for messages; cheap, but every accepted host would pay for it.
+    const describe = () => `${keyTypeOf(keyBlob)} ${fingerprint(keyBlob)}`;
     this.load();
     // @revoked wins wherever it appears in the file, as in OpenSSH.
     if (this.revoked.has(keyB64)) {
-      return new ProbeError("HOSTKEY_REVOKED", `host key ${type} ${fp} of ${name} is marked @revoked`);
+      return new ProbeError("HOSTKEY_REVOKED", `host key ${describe()} of ${name} is marked @revoked`);
     }
     let known = false;
     const candidates = [
@@ -178,17 +178,17 @@ export class KnownHosts {
     if (known) {
       return new ProbeError(
         "HOSTKEY_MISMATCH",
-        `host key of ${name} changed: it presented ${type} ${fp}, which is not the key in ${this.path}`,
+        `host key of ${name} changed: it presented ${describe()}, which is not the key in ${this.path}`,
       );
     }
     if (this.policy === "accept-new") {
-      this.add(name, type, keyB64);
-      this.logger?.info?.(`added ${name} (${type} ${fp}) to ${this.path}`);
+      this.add(name, keyTypeOf(keyBlob), keyB64);
+      this.logger?.info?.(`added ${name} (${describe()}) to ${this.path}`);
       return undefined;
     }
     return new ProbeError(
       "HOSTKEY_UNKNOWN",
-      `no host key for ${name} in ${this.path} (it presented ${type} ${fp})`,
+      `no host key for ${name} in ${this.path} (it presented ${describe()})`,
     );
   }
 
