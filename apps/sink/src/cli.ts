@@ -58,7 +58,7 @@ export const spec = {
       type: "string",
       value: "FILE",
       env: "UPTIME_SINK_CURVE_SECRET",
-      description: "CURVE key pair of this sink (from uptime-worker --gen-key / writeKeyPair); enables CURVE",
+      description: "CURVE key pair of this sink (make one with --gen-key); enables CURVE",
     },
     "curve-allow": {
       type: "string",
