@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
+import { BEHAVIOURS, type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
 import { HOSTS_PER_PROCESS, type RunningShards, SHARD_ENV, startShards } from "./cli-shards.js";
 import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
 
@@ -25,13 +25,17 @@ Options:
   --processes P             split the fleet over P processes sharing keys, for fleets beyond one
                             process's open-files limit (default: 1, or enough for 9000 hosts each)
   --hold-cap MS             cap for never-ending connections (default 60000)
+  --stats-every MS          log the fleet's counters to stderr every MS (default: only at exit)
   -v, --verbose             log connection diagnostics to stderr
   -h, --help                show this help
+
+Behaviours: ${BEHAVIOURS.join(", ")}
 `;
 
 class UsageError extends Error {}
 
 const PASS_THROUGH = [
+  "stats-every",
   "first-address",
   "hosts-per-address",
   "port",
@@ -69,12 +73,21 @@ function parseBehaviours(text: string): Record<number, Behaviour> {
   return out;
 }
 
-/** Turns argv into fleet options; throws UsageError for bad flags. */
-export function parseCliArgs(
-  argv: string[],
-):
+/** What the command line asks for. */
+export type CliRequest =
   | { help: true }
-  | { help: false; verbose: boolean; options: FleetOptions; processes: number; passThrough: string[] } {
+  | {
+      help: false;
+      verbose: boolean;
+      options: FleetOptions;
+      /** 0: decide from the host count. */
+      processes: number;
+      passThrough: string[];
+      statsEveryMs: number;
+    };
+
+/** Turns argv into fleet options; throws UsageError for bad flags. */
+export function parseCliArgs(argv: string[]): CliRequest {
   let values: ReturnType<typeof parse>["values"];
   function parse(args: string[]) {
     return parseArgs({
@@ -96,6 +109,7 @@ export function parseCliArgs(
         "host-key": { type: "string" },
         "client-key": { type: "string" },
         processes: { type: "string" },
+        "stats-every": { type: "string" },
         verbose: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
       },
@@ -142,6 +156,7 @@ export function parseCliArgs(
   const pick = mix;
   options.behaviours = pick ? (i) => explicit[i] ?? pick(i) : explicit;
   const processes = intFlag("processes", values.processes, 1, 0) ?? 0;
+  const statsEveryMs = intFlag("stats-every", values["stats-every"], 100, 0) ?? 0;
   if (processes > 1 && (values["host-key"] !== undefined || values["client-key"] !== undefined)) {
     throw new UsageError(
       "--processes generates the keys it shares; it cannot be combined with --host-key/--client-key",
@@ -154,7 +169,7 @@ export function parseCliArgs(
     if (value !== undefined) passThrough.push(`--${flag}`, value);
   }
   if (values.verbose) passThrough.push("--verbose");
-  return { help: false, verbose: values.verbose === true, options, processes, passThrough };
+  return { help: false, verbose: values.verbose === true, options, processes, passThrough, statsEveryMs };
 }
 
 /** Resolves on SIGINT/SIGTERM, or, in a shard process, when the parent's end of stdin closes (parent died). */
@@ -242,7 +257,12 @@ export async function main(argv: string[]): Promise<void> {
     pid: process.pid,
   };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+  const ticker =
+    parsed.statsEveryMs > 0
+      ? setInterval(() => log(`stats ${JSON.stringify(fleet.stats())}`), parsed.statsEveryMs)
+      : undefined;
   const signal = await signalled;
+  clearInterval(ticker);
   log(`${signal}: closing; stats ${JSON.stringify(fleet.stats())}`);
   await fleet.close();
   if (process.env[SHARD_ENV] === "1") process.stdin.destroy(); // the pipe would keep the process alive
