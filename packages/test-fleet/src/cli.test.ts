@@ -1,13 +1,11 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { expect, onTestFinished, test } from "vitest";
+import { runOpenSsh } from "./test-client.js";
 import { expectedUptime } from "./uptime-text.js";
-
-const run = promisify(execFile);
 
 const pkg = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(pkg, "bin", "uptime-test-fleet.js");
@@ -19,7 +17,7 @@ function assertFreshBuild(): void {
   const built = statSync(distCli).mtimeMs;
   const src = join(pkg, "src");
   for (const f of readdirSync(src)) {
-    if (!f.endsWith(".test.ts") && statSync(join(src, f)).mtimeMs > built) {
+    if (!f.endsWith(".test.ts") && !f.startsWith("test-") && statSync(join(src, f)).mtimeMs > built) {
       throw new Error(`dist is older than src/${f}: run \`pnpm --filter @uptime/test-fleet build\``);
     }
   }
@@ -111,15 +109,11 @@ test("--processes splits one fleet over several processes sharing keys and files
   expect(readFileSync(ready.knownHosts, "utf8").trim().split("\n")).toHaveLength(6);
   // A host of the second process answers with the key and known_hosts the parent wrote.
   const target = inventory[4]!;
-  const { stdout } = await run(
-    "ssh",
-    [
-      ...["-F", "/dev/null", "-i", ready.identity, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
-      ...["-o", `UserKnownHostsFile=${ready.knownHosts}`, "-o", "StrictHostKeyChecking=yes"],
-      ...["-p", target.split(":")[1]!, target.split(":")[0]!, "uptime"],
-    ],
-    { timeout: 10_000 },
-  );
+  const { stdout } = await runOpenSsh([
+    ...["-i", ready.identity, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+    ...["-o", `UserKnownHostsFile=${ready.knownHosts}`, "-o", "StrictHostKeyChecking=yes"],
+    ...["-p", target.split(":")[1]!, target.split(":")[0]!, "uptime"],
+  ]);
   expect(stdout).toBe(`${expectedUptime(4).raw}\n`);
   cli.child.kill("SIGTERM");
   expect(await exited(cli.child)).toBe(0);

@@ -1,13 +1,9 @@
-import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
-import { promisify } from "node:util";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { expectedUptime, type FleetOptions, startFleet } from "./index.js";
 import { generateKeyPair, knownHostsLine } from "./keys.js";
-import { execOnHost } from "./test-client.js";
-
-const run = promisify(execFile);
+import { execOnHost, runOpenSsh } from "./test-client.js";
 
 async function fleetFor(options: FleetOptions) {
   const fleet = await startFleet(options);
@@ -55,15 +51,11 @@ describe("startFleet", () => {
   test("the real OpenSSH client logs in with strict host key checking", async () => {
     const fleet = await fleetFor({ hosts: 2 });
     const host = fleet.hosts[1]!;
-    const { stdout } = await run(
-      "ssh",
-      [
-        ...["-i", fleet.clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
-        ...["-o", `UserKnownHostsFile=${fleet.knownHostsPath}`, "-o", "StrictHostKeyChecking=yes"],
-        ...["-F", "/dev/null", "-p", String(host.port), `fleet@${host.address}`, "uptime"],
-      ],
-      { timeout: 10_000 },
-    );
+    const { stdout } = await runOpenSsh([
+      ...["-i", fleet.clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+      ...["-o", `UserKnownHostsFile=${fleet.knownHostsPath}`, "-o", "StrictHostKeyChecking=yes"],
+      ...["-p", String(host.port), `fleet@${host.address}`, "uptime"],
+    ]);
     expect(stdout).toBe(`${host.expected.raw}\n`);
   });
 

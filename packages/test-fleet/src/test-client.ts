@@ -65,3 +65,26 @@ export function execOnHost(
     });
   });
 }
+
+/** Runs the OpenSSH client without user config; fails clearly when it is not installed. */
+export async function runOpenSsh(
+  args: string[],
+  timeout = 10_000,
+): Promise<{ stdout: string; stderr: string }> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve, reject) => {
+    execFile("ssh", ["-F", "/dev/null", ...args], { timeout }, (err, stdout, stderr) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT") {
+        reject(
+          new Error(
+            "the OpenSSH client `ssh` is not installed; these tests need it (apt-get install openssh-client)",
+          ),
+        );
+      } else if (err) {
+        reject(Object.assign(err, { stderr }));
+      } else {
+        resolve({ stdout, stderr });
+      }
+    });
+  });
+}
