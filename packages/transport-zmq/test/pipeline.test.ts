@@ -1,50 +1,15 @@
-import { join } from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
-import { Collector, Dispatcher, WorkerLink } from "../src/index.js";
-import { connectable, FileStore, ipcEndpoint, runWorker, targets, tcpBind, tempDir } from "./helpers.js";
-
-async function pipeline(transport: "tcp" | "ipc") {
-  const dir = tempDir();
-  const store = await FileStore.open(join(dir, "out.ndjson"));
-  const dispatcher = new Dispatcher({
-    endpoint: transport === "tcp" ? tcpBind() : ipcEndpoint(dir),
-    heartbeatIntervalMs: 100,
-    heartbeatTimeoutMs: 1000,
-  });
-  const collector = new Collector({
-    endpoint: transport === "tcp" ? tcpBind() : ipcEndpoint(dir),
-    store,
-    batchMaxMs: 5,
-  });
-  await dispatcher.bind();
-  await collector.bind();
-  onTestFinished(() => dispatcher.close());
-  onTestFinished(() => collector.close());
-  return { dir, store, dispatcher, collector };
-}
-
-function worker(p: { dispatcher: Dispatcher; collector: Collector }, id: string, capacity: number) {
-  const link = new WorkerLink({
-    dispatcher: connectable(p.dispatcher.endpoint),
-    sink: connectable(p.collector.endpoint),
-    id,
-    capacity,
-    heartbeatIntervalMs: 100,
-    heartbeatTimeoutMs: 1000,
-  });
-  onTestFinished(() => link.close());
-  return link;
-}
+import { describe, expect, it } from "vitest";
+import { pipeline, runWorker, targets, waitFor, workerLink } from "./helpers.js";
 
 describe.each(["tcp", "ipc"] as const)("a job over %s", (transport) => {
   it("every target gets exactly one stored result and the job completes", async () => {
-    const p = await pipeline(transport);
+    const p = await pipeline({ transport });
     const starts: string[] = [];
     const ends: number[] = [];
     p.collector.on("job-start", (m) => starts.push(m.job));
     p.collector.on("job-end", (m) => ends.push(m.done));
-    const a = worker(p, "wa", 20);
-    const b = worker(p, "wb", 20);
+    const a = workerLink(p, "wa", 20);
+    const b = workerLink(p, "wb", 20);
     await a.start();
     await b.start();
     const ra = runWorker(a, { id: "wa", capacity: 20, delayMs: 1, fail: (t) => t.seq % 10 === 0 });
@@ -68,12 +33,12 @@ describe.each(["tcp", "ipc"] as const)("a job over %s", (transport) => {
   });
 
   it("an empty job completes at once, and a cancelled one resolves as cancelled", async () => {
-    const p = await pipeline(transport);
+    const p = await pipeline({ transport });
     expect(await p.dispatcher.runJob({ id: "empty", targets: [] }).done).toMatchObject({
       total: 0,
       cancelled: false,
     });
-    const a = worker(p, "wa", 2);
+    const a = workerLink(p, "wa", 2);
     const stops: (string | undefined)[] = [];
     a.on("stop", (s) => stops.push(s.job));
     await a.start();
@@ -87,6 +52,9 @@ describe.each(["tcp", "ipc"] as const)("a job over %s", (transport) => {
     expect(report.receipted).toBeLessThan(1000);
     await new Promise((r) => setTimeout(r, 100));
     expect(stops).toEqual(["long"]);
+    p.dispatcher.stopWorkers("maintenance");
+    await waitFor(() => stops.length === 2, 3000, "stop for all");
+    expect(stops[1]).toBeUndefined();
     expect(p.dispatcher.metrics().activeJobs).toBe(0);
   });
 });
