@@ -146,6 +146,9 @@ describe("startFleet", () => {
     await expect(startFleet({ hosts: 2, behaviours: { 1: "explode" as unknown as "ok" } })).rejects.toThrow(
       /behaviours\[1\]/,
     );
+    await expect(startFleet({ hosts: 1, clientKey: "not a key" })).rejects.toThrow(
+      /clientKey: cannot parse key/,
+    );
   });
 });
 

@@ -174,9 +174,18 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     });
   }
 
-  const hostKey = createHostKey(options.hostKey);
+  const withOption = <T>(option: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (err) {
+      throw err instanceof TypeError
+        ? new TypeError(err.message.replace("startFleet:", `startFleet: ${option}:`))
+        : err;
+    }
+  };
+  const hostKey = withOption("hostKey", () => createHostKey(options.hostKey));
   const altKey = hosts.some((h) => h.behaviour === "changed-hostkey") ? createHostKey() : hostKey;
-  const clientKey = createClientKey(options.clientKey);
+  const clientKey = withOption("clientKey", () => createClientKey(options.clientKey));
   const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
   const sockets = new Set<Socket>();
   const debug = (message: string): void => logger?.debug?.(message);
