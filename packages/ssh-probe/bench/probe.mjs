@@ -215,6 +215,9 @@ try {
   await fleet.stop();
 }
 
+// Extra V8 flags for the fresh processes, e.g. BENCH_CHILD_FLAGS=--max-semi-space-size=1 to see GC sizing.
+const childFlags = (process.env.BENCH_CHILD_FLAGS ?? "").split(/\s+/).filter(Boolean);
+
 if (big > 0) {
   // Memory scaling: each run in a fresh process; compare host counts at equal concurrency and vice versa.
   const bigFleet = await startFleet(big);
