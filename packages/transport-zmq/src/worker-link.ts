@@ -265,8 +265,9 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   }
 
   /**
-   * Waits (up to `drainMs`) for outstanding receipts, says `bye` so the dispatcher requeues
-   * what is left at once, and closes both sockets (bounded by linger).
+   * Stops granting credit, waits (up to `drainMs`) for outstanding receipts, says `bye` so
+   * the dispatcher requeues what is left at once, and closes both sockets (bounded by linger).
+   * Finish or release running tasks first to have their results count.
    */
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
@@ -286,7 +287,6 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     clearTimeout(this.grantTimer);
     this.wake?.();
     if (this.started) {
-      this.flushGrant();
       await Promise.race([
         this.dealerSends.send(undefined, encode({ t: "bye", worker: this.o.id })).catch(() => {}),
         new Promise((r) => setTimeout(r, Math.min(500, this.o.lingerMs))),
@@ -487,7 +487,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
             new Error(`${link} refused our CURVE key (${event.error.message}); is it on the allow-list?`),
             { code: "AUTH" },
           );
-          this.logger.warn(error.message, { link, address: event.address });
+          this.warn.warn(error.message, { link, address: event.address });
           this.emit("auth-error", { link, error });
         } else if (event.type === "disconnect") {
           if (link === "sink") this.sinkDropped = true;
@@ -548,7 +548,8 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   }
 
   private flushGrant(): void {
-    if (this.pendingGrant <= 0) return;
+    // Closing: no new tasks; what we still hold goes back to the queue with our bye.
+    if (this.pendingGrant <= 0 || this.closing) return;
     // The sink is not keeping up with receipts: hold credit back until it does.
     if (this.unreceipted.size >= this.o.maxUnreceipted) return;
     const credit = this.pendingGrant;

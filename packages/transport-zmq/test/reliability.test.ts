@@ -98,6 +98,42 @@ describe("failures", () => {
     expect((await run.done).receipted).toBe(5);
   });
 
+  it("a worker that closes gracefully waits for its receipts, so nothing it finished is run again", async () => {
+    const p = await pipeline({ dispatcher: { heartbeatTimeoutMs: 60_000 } });
+    const lost: number[] = [];
+    p.dispatcher.on("worker-lost", (w) => lost.push(w.requeued));
+    const run = p.dispatcher.runJob({ id: "graceful", targets: targets(40) });
+    const a = workerLink(p, "a", 4, { prefetch: 0 });
+    await a.start();
+    const it = a.tasks()[Symbol.asyncIterator]();
+    for (let i = 0; i < 4; i++) {
+      const t = (await it.next()).value!;
+      await a.sendResult({
+        t: "result",
+        job: t.job,
+        seq: t.seq,
+        attempt: t.attempt,
+        target: t.target,
+        worker: "a",
+        slot: i,
+        durationMs: 0,
+        at: Date.now(),
+        ok: true,
+        uptime: { raw: "up", text: "up", seconds: 1 },
+      });
+    }
+    await a.close();
+    await waitFor(() => lost.length === 1, 3000, "bye");
+    // what it held beyond the four answered tasks (credit granted back meanwhile) went back at once
+    expect(run.progress().receipted).toBe(4);
+    const b = workerLink(p, "b", 8);
+    await b.start();
+    runWorker(b, { id: "b", capacity: 8, delayMs: 1 });
+    expect((await run.done).receipted).toBe(40);
+    expect(p.collector.metrics().duplicates).toBe(0);
+    expect(p.collector.metrics().stored).toBe(40);
+  });
+
   it("the collector restarted mid-job loses no result and duplicates none", async () => {
     const p = await pipeline();
     const endpoint = p.collector.endpoint.replace("0.0.0.0", "127.0.0.1");
