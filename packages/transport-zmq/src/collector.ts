@@ -150,6 +150,9 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     });
     this.router.mandatory = true;
     this.router.handover = true;
+    // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
+    // result again later and gets a new receipt. One stuck peer never stalls the others.
+    this.router.sendTimeout = 0;
     if (options.curve) applyCurveServer(this.router, options.curve);
     this.sends = new SendQueue(this.router, (e) =>
       this.warn.warn("receipt send failed", { error: String(e) }),
@@ -354,7 +357,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
       this.counters.receiptsSent++;
       this.sends.push(identity, encode(body), (error) => {
         this.counters.receiptsUndeliverable++;
-        if (!hasCode(error, "EHOSTUNREACH") && !this.closed) {
+        if (!hasCode(error, "EHOSTUNREACH") && !hasCode(error, "EAGAIN") && !this.closed) {
           this.warn.warn("receipt send failed", { error: String(error) });
         }
       });

@@ -165,6 +165,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     });
     this.router.mandatory = true;
     this.router.handover = true;
+    // Never wait on one peer: a worker whose pipe is full (it stopped reading) fails the
+    // send at once (EAGAIN) and is treated as lost, instead of stalling every other worker.
+    this.router.sendTimeout = 0;
     if (options.curve) applyCurveServer(this.router, options.curve);
     this.sends = new SendQueue(this.router, (error) =>
       this.logger.warn("dispatcher send failed", { error: String(error) }),
@@ -458,7 +461,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private sendTo(w: WorkerState, frame: Buffer): void {
     this.sends.push(w.identity, frame, (error) => {
-      if (hasCode(error, "EHOSTUNREACH")) {
+      if (hasCode(error, "EHOSTUNREACH") || hasCode(error, "EAGAIN")) {
         if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
       } else if (!this.closed) {
         this.logger.warn("send to worker failed", { worker: w.name, error: String(error) });
