@@ -117,6 +117,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly jobs = new Map<string, JobState<WorkerState>>();
   private readonly rejects = new RejectCounter();
   private timer: NodeJS.Timeout | undefined;
+  private ticks = 0;
   private loop: Promise<void> | undefined;
   private observer: Promise<void> | undefined;
   private boundEndpoint: string | undefined;
@@ -209,7 +210,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
     const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
     this.jobs.set(id, job);
-    const start = encode({ t: "job-start", job: id, total: job.total, at: Date.now() });
+    const start = this.jobStart(job);
     for (const w of this.workers.values()) this.sendTo(w, start);
     if (job.complete) this.finish(job, false);
     else this.dispatch();
@@ -372,7 +373,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.workers.set(key, w);
     this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher" }));
     for (const job of this.jobs.values()) {
-      this.sendTo(w, encode({ t: "job-start", job: job.id, total: job.total, at: Date.now() }));
+      this.sendTo(w, this.jobStart(job));
     }
     this.logger.info?.("worker joined", { worker: w.name, capacity: w.capacity, credit: w.credit });
     this.emit("worker-joined", this.info(w));
@@ -471,10 +472,21 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private tick(): void {
     const now = performance.now();
+    // Now and then announce running jobs again, through every worker: a sink that restarted
+    // learns their totals (it reports each job once).
+    const announce = this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => this.jobStart(j)) : [];
     for (const w of [...this.workers.values()]) {
-      if (now - w.lastSeen > this.heartbeatTimeoutMs) this.lose(w, "timeout");
-      else this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlightCount }));
+      if (now - w.lastSeen > this.heartbeatTimeoutMs) {
+        this.lose(w, "timeout");
+        continue;
+      }
+      this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlightCount }));
+      for (const frame of announce) this.sendTo(w, frame);
     }
+  }
+
+  private jobStart(job: JobState<WorkerState>): Buffer {
+    return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
   }
 
   private lose(w: WorkerState, reason: "timeout" | "bye" | "unreachable" | "replaced"): void {

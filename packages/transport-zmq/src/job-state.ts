@@ -59,6 +59,8 @@ export class JobState<Owner> {
   requeued = 0;
   readonly abandoned: { seq: number; target: string }[] = [];
   readonly startedAt = performance.now();
+  /** When the job started, in milliseconds since the epoch. */
+  readonly startedAtEpoch = Date.now();
   finished = false;
   resolve!: (report: JobReport) => void;
   readonly done: Promise<JobReport>;

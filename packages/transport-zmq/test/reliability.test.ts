@@ -152,14 +152,42 @@ describe("failures", () => {
     await new Promise((r) => setTimeout(r, 200));
     const store2 = await FileStore.open(p.store.path);
     const collector2 = new Collector({ endpoint, store: store2, batchMaxMs: 5 });
+    const ends: number[] = [];
+    collector2.on("job-end", (m) => ends.push(m.done));
     await collector2.bind();
     try {
       const report = await run.done;
+      await waitFor(() => ends.length === 1, 3000, "job-end at the restarted sink");
+      expect(ends).toEqual([600]);
       expect(report).toMatchObject({ receipted: 600, abandoned: [] });
       const lines = await store2.lines();
       expect(lines).toHaveLength(600);
       expect(new Set(lines.map((r) => r.seq)).size).toBe(600);
     } finally {
+      await collector2.close();
+    }
+  });
+
+  it("a restarted sink hears of the running job again", async () => {
+    const p = await pipeline();
+    const endpoint = p.collector.endpoint.replace("0.0.0.0", "127.0.0.1");
+    const a = workerLink(p, "a", 1, { prefetch: 0 });
+    await a.start();
+    runWorker(a, { id: "a", capacity: 1, delayMs: 100 });
+    const first: number[] = [];
+    p.collector.on("job-start", (m) => first.push(m.total));
+    const run = p.dispatcher.runJob({ id: "announce", targets: targets(40) });
+    await waitFor(() => first.length === 1, 3000, "job-start");
+    await p.collector.close();
+    const collector2 = new Collector({ endpoint, store: await FileStore.open(p.store.path) });
+    const again: number[] = [];
+    collector2.on("job-start", (m) => again.push(m.total));
+    await collector2.bind();
+    try {
+      await waitFor(() => again.length === 1, 3000, "job-start announced again");
+      expect(again).toEqual([40]);
+    } finally {
+      p.dispatcher.cancel(run.id);
       await collector2.close();
     }
   });
