@@ -78,7 +78,9 @@ export class ZapHandler {
     this.socket.linger = 0;
   }
 
+  /** Binds the handler (once; a server may retry its own bind). */
   async start(): Promise<void> {
+    if (this.loop) return;
     await this.socket.bind(ZAP_ENDPOINT);
     this.loop = this.run();
   }

@@ -3,7 +3,16 @@ import { encode, LIMITS, type MessageBody } from "@uptime/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
 import * as zmq from "zeromq";
 import { Dispatcher } from "../src/index.js";
-import { connectable, pipeline, runWorker, targets, tcpBind, waitFor, workerLink } from "./helpers.js";
+import {
+  connectable,
+  pipeline,
+  rebind,
+  runWorker,
+  targets,
+  tcpBind,
+  waitFor,
+  workerLink,
+} from "./helpers.js";
 
 const valid: MessageBody[] = [
   { t: "task", job: "j", seq: 1, attempt: 1, target: "h" },
@@ -127,7 +136,7 @@ describe("fuzz", () => {
     fake.close();
     fakeOpen = false;
     const d = new Dispatcher({ endpoint, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 600 });
-    await d.bind();
+    await rebind(d);
     onTestFinished(() => d.close());
     await waitFor(() => d.metrics().workers === 1, 5000, "worker to join the real dispatcher");
     const ran = runWorker(a, { id: "a", capacity: 4, delayMs: 1 });

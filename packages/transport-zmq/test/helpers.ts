@@ -215,3 +215,20 @@ export function workerLink(
   onTestFinished(() => link.destroy());
   return link;
 }
+
+/**
+ * Binds `server` on an address another socket just released: libzmq closes listeners
+ * asynchronously, so retry EADDRINUSE for a bounded time.
+ */
+export async function rebind(server: { bind(): Promise<void> }, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await server.bind();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EADDRINUSE" || Date.now() > end) throw error;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

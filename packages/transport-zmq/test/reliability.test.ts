@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Collector, Dispatcher, type WorkerInfo } from "../src/index.js";
-import { FileStore, pipeline, runWorker, targets, waitFor, workerLink } from "./helpers.js";
+import { FileStore, pipeline, rebind, runWorker, targets, waitFor, workerLink } from "./helpers.js";
 
 describe("distribution", () => {
   it("a worker with a fifth of the capacity gets about a fifth of the work, not half", async () => {
@@ -154,7 +154,7 @@ describe("failures", () => {
     const collector2 = new Collector({ endpoint, store: store2, batchMaxMs: 5 });
     const ends: number[] = [];
     collector2.on("job-end", (m) => ends.push(m.done));
-    await collector2.bind();
+    await rebind(collector2);
     try {
       const report = await run.done;
       await waitFor(() => ends.length === 1, 3000, "job-end at the restarted sink");
@@ -182,7 +182,7 @@ describe("failures", () => {
     const collector2 = new Collector({ endpoint, store: await FileStore.open(p.store.path) });
     const again: number[] = [];
     collector2.on("job-start", (m) => again.push(m.total));
-    await collector2.bind();
+    await rebind(collector2);
     try {
       await waitFor(() => again.length === 1, 3000, "job-start announced again");
       expect(again).toEqual([40]);
@@ -205,7 +205,7 @@ describe("failures", () => {
     expect((await p.dispatcher.runJob({ id: "before", targets: targets(20) }).done).receipted).toBe(20);
     await p.dispatcher.close();
     const d2 = new Dispatcher({ endpoint, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 600 });
-    await d2.bind();
+    await rebind(d2);
     try {
       await waitFor(() => d2.metrics().workers === 1, 5000, "worker to rejoin");
       expect((await d2.runJob({ id: "after", targets: targets(20) }).done).receipted).toBe(20);
@@ -234,7 +234,7 @@ describe("failures", () => {
     expect(ra.ran.length).toBe(sentBefore); // stuck, not growing
     const store2 = await FileStore.open(p.store.path);
     const collector2 = new Collector({ endpoint, store: store2, batchMaxMs: 5 });
-    await collector2.bind();
+    await rebind(collector2);
     try {
       expect((await run.done).receipted).toBe(2000);
       expect(store2.keys.size).toBe(2000);
