@@ -6,14 +6,14 @@ export {
   type ResultStore,
 } from "./collector.js";
 export { type CurveClientOptions, type CurveServerOptions, ZAP_DOMAIN } from "./curve.js";
-export {
-  Dispatcher,
-  type DispatcherEvents,
-  type DispatcherMetrics,
-  type DispatcherOptions,
-  type JobSpec,
-  type WorkerInfo,
-} from "./dispatcher.js";
+export { Dispatcher } from "./dispatcher.js";
+export type {
+  DispatcherEvents,
+  DispatcherMetrics,
+  DispatcherOptions,
+  JobSpec,
+  WorkerInfo,
+} from "./dispatcher-types.js";
 export type { JobProgress, JobReport, JobRun } from "./job-state.js";
 export {
   generateKeyPair,
@@ -26,12 +26,12 @@ export {
 } from "./keys.js";
 export type { Logger } from "./logger.js";
 export type { RejectCode, RejectInfo } from "./socket-util.js";
-export {
-  type ResultBody,
-  type WorkerCurveOptions,
-  WorkerLink,
-  type WorkerLinkEvents,
-  type WorkerLinkMetrics,
-  type WorkerLinkOptions,
-} from "./worker-link.js";
+export { WorkerLink } from "./worker-link.js";
+export type {
+  ResultBody,
+  WorkerCurveOptions,
+  WorkerLinkEvents,
+  WorkerLinkMetrics,
+  WorkerLinkOptions,
+} from "./worker-link-types.js";
 export { isZ85Key, z85Decode, z85Encode } from "./z85.js";

@@ -1,98 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { decode, encode, type Message, type MessageBody, type Task } from "@uptime/protocol";
+import { decode, encode, type Message, type Task } from "@uptime/protocol";
 import * as zmq from "zeromq";
 import { applyCurveClient } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import {
-  configureSocket,
-  MAX_BATCH,
-  type RejectCode,
-  RejectCounter,
-  type RejectInfo,
-  SendQueue,
-} from "./socket-util.js";
+import { ResultLedger, taskKey } from "./result-ledger.js";
+import { configureSocket, MAX_BATCH, type RejectCode, RejectCounter, SendQueue } from "./socket-util.js";
+import type {
+  ResultBody,
+  WorkerCurveOptions,
+  WorkerLinkEvents,
+  WorkerLinkMetrics,
+  WorkerLinkOptions,
+} from "./worker-link-types.js";
 import { assertZ85Key } from "./z85.js";
 
-/** CURVE keys of a worker: its own pair and the public keys of the servers it connects to. */
-export interface WorkerCurveOptions {
-  publicKey: string;
-  secretKey: string;
-  /** The dispatcher's public key: CURVE on the task link when set. */
-  dispatcherKey?: string;
-  /** The sink's public key: CURVE on the result link when set. */
-  sinkKey?: string;
-}
-
-/** Options of a {@link WorkerLink}. */
-export interface WorkerLinkOptions {
-  /** The dispatcher (sender) endpoint. @example "tcp://127.0.0.1:5557" */
-  dispatcher: string;
-  /** The sink endpoint. @example "tcp://127.0.0.1:5558" */
-  sink: string;
-  /** Worker id, unique in the fleet. */
-  id: string;
-  /** Tasks the worker runs at once (its concurrency). */
-  capacity: number;
-  /** Tasks held ready beyond `capacity`. @default Math.ceil(capacity * 0.1) */
-  prefetch?: number;
-  curve?: WorkerCurveOptions;
-  /** @default 1000 */
-  heartbeatIntervalMs?: number;
-  /** Silence from the dispatcher after which the link is recreated. @default 5000 */
-  heartbeatTimeoutMs?: number;
-  /** Results without a receipt for this long are sent to the sink again. @default 10000 */
-  resendAfterMs?: number;
-  /** Results awaiting a receipt beyond which no more credit is granted. @default max(4 * (capacity + prefetch), 1000) */
-  maxUnreceipted?: number;
-  /** How long {@link WorkerLink.close} waits for outstanding receipts. @default 2000 */
-  drainMs?: number;
-  /** @default 1000 */
-  lingerMs?: number;
-  logger?: Logger;
-}
-
-/** Counters the worker app can show. */
-export interface WorkerLinkMetrics {
-  connected: boolean;
-  capacity: number;
-  window: number;
-  /** Tasks received and not yet handed to the sink (running or waiting in {@link WorkerLink.tasks}). */
-  held: number;
-  /** Tasks received, waiting to be taken from {@link WorkerLink.tasks}. */
-  queued: number;
-  /** Results sent to the sink without a receipt yet. */
-  unreceipted: number;
-  tasksReceived: number;
-  resultsSent: number;
-  resultsResent: number;
-  creditGranted: number;
-  /** Credit messages sent (grants are batched). */
-  creditMessages: number;
-  receiptsRelayed: number;
-  reconnects: number;
-  rejects: { total: number; byCode: Record<string, number> };
-}
-
-/** Events of a {@link WorkerLink}. */
-export type WorkerLinkEvents = {
-  connected: [];
-  disconnected: [{ reason: string }];
-  stop: [{ job?: string; reason: string }];
-  "auth-error": [{ link: "dispatcher" | "sink"; error: Error }];
-  reject: [RejectInfo];
-};
-
-/** A result as the worker hands it over: a `result` message without its version field. */
-export type ResultBody = Extract<MessageBody, { t: "result" }>;
-
-interface Unreceipted {
-  frame: Buffer;
-  sentAt: number;
-}
-
-const keyOf = (job: string, seq: number) => `${seq}\u0000${job}`;
+const keyOf = taskKey;
 
 /**
  * The worker's side: connects to the dispatcher and the sink, advertises credit from
@@ -122,7 +46,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private queueHead = 0;
   private wake: (() => void) | undefined;
   private readonly held = new Map<string, Task>();
-  private readonly unreceipted = new Map<string, Unreceipted>();
+  private readonly unreceipted = new ResultLedger();
   private pendingGrant = 0;
   private grantTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -236,8 +160,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     if (this.closed) throw new Error("WorkerLink.sendResult: link is closed");
     const frame = encode(result);
     const key = keyOf(result.job, result.seq);
-    this.unreceipted.delete(key);
-    this.unreceipted.set(key, { frame, sentAt: performance.now() });
+    this.unreceipted.record(result.job, result.seq, frame);
     await this.sinkSends.send(undefined, frame);
     this.counters.resultsSent++;
     if (this.held.delete(key)) this.grant(1);
@@ -467,7 +390,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
             this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
             continue;
           }
-          for (const seq of msg.seqs) this.unreceipted.delete(keyOf(msg.job, seq));
+          this.unreceipted.receipt(msg.job, msg.seqs);
           this.counters.receiptsRelayed++;
           this.dealerSends.push(undefined, frame);
         }
@@ -517,20 +440,10 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   /** Sends results again whose receipt is older than `ageMs` (all when 0): the sink de-duplicates. */
   private resendUnreceipted(ageMs: number): void {
-    const now = performance.now();
-    const again: [string, Unreceipted][] = [];
-    for (const entry of this.unreceipted) {
-      if (now - entry[1].sentAt < ageMs) break; // insertion order: the rest are younger
-      again.push(entry);
-    }
-    for (const [key, u] of again) {
-      this.unreceipted.delete(key);
-      u.sentAt = now;
-      this.unreceipted.set(key, u);
-      this.sinkSends.push(undefined, u.frame);
-      this.counters.resultsResent++;
-    }
-    if (again.length > 0) this.logger.info?.("results sent to the sink again", { count: again.length });
+    const frames = this.unreceipted.takeStale(ageMs);
+    for (const frame of frames) this.sinkSends.push(undefined, frame);
+    this.counters.resultsResent += frames.length;
+    if (frames.length > 0) this.logger.info?.("results sent to the sink again", { count: frames.length });
   }
 
   private grant(n: number): void {
