@@ -28,6 +28,15 @@ describe("JobState", () => {
     expect(job.report(false)).toMatchObject({ receipted: 1, abandoned: [{ seq: 0, target: "a" }] });
   });
 
+  it("a late receipt for an abandoned task counts it as receipted", () => {
+    const job = new JobState<string>("j", ["a", "b"], undefined);
+    job.markInFlight(job.next(), "w");
+    job.requeueTask(0, 1);
+    expect(job.markReceipted(0)).toEqual({ owner: undefined });
+    expect(job.markReceipted(0)).toBe(false);
+    expect(job.progress()).toMatchObject({ receipted: 1, abandoned: 0, queued: 1 });
+  });
+
   it("counts a receipt once, also for a task already requeued, and skips it in the queue", () => {
     const job = new JobState<string>("j", ["a", "b"], undefined);
     job.markInFlight(job.next(), "w");

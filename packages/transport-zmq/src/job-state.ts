@@ -116,10 +116,20 @@ export class JobState<Owner> {
     this.inFlight++;
   }
 
-  /** Marks `seq` receipted; returns its previous owner when it was in flight, or false if it already was done. */
+  /**
+   * Marks `seq` receipted; returns its previous owner when it was in flight, or false if it
+   * already was. A task abandoned meanwhile (its result arrived after all) counts as receipted.
+   */
   markReceipted(seq: number): { owner: Owner | undefined } | false {
     const s = this.state[seq];
-    if (s === RECEIPTED || s === ABANDONED || s === undefined) return false;
+    if (s === RECEIPTED || s === undefined) return false;
+    if (s === ABANDONED) {
+      const i = this.abandoned.findIndex((a) => a.seq === seq);
+      if (i >= 0) this.abandoned.splice(i, 1);
+      this.state[seq] = RECEIPTED;
+      this.receipted++;
+      return { owner: undefined };
+    }
     const owner = this.owner[seq];
     if (s === IN_FLIGHT) this.inFlight--;
     this.owner[seq] = undefined;
