@@ -4,7 +4,9 @@
 //
 //   node bench/probe.mjs [--hosts 1000] [--concurrency 100] [--rounds 3] [--big 10000] [--baseline]
 //
-// Prints, per phase: hosts/s, client CPU ms per host (user+system of this process), peak RSS.
+// Prints, per phase: hosts/s, client CPU ms per host (user+system of this process), peak RSS. With --big N the
+// memory-scaling runs (N/5 and N hosts, concurrency 50 and 200) each use a fresh process and also report the
+// heap retained after a full GC; BENCH_CHILD_FLAGS passes V8 flags to those processes.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -46,7 +48,9 @@ if (values.child) {
   const rss0 = process.memoryUsage.rss();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const progress = setInterval(() => console.error(`child: ${JSON.stringify(probe.stats())}`), 5000);
   const { ok, failed, firstError } = await runAll(probe, targets);
+  clearInterval(progress);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   // What the run left behind (after a full GC, before close): must not grow with the number of hosts.
@@ -234,7 +238,7 @@ if (big > 0) {
         const out = await new Promise((resolve, reject) => {
           const child = spawn(
             process.execPath,
-            ["--expose-gc", fileURLToPath(import.meta.url), "--child", arg],
+            ["--expose-gc", ...childFlags, fileURLToPath(import.meta.url), "--child", arg],
             {
               stdio: ["ignore", "pipe", "inherit"],
             },
