@@ -3,7 +3,9 @@
 // plus the bare probe library. Two regimes: no added latency, and 50 ms one-way latency per write.
 // Prints a table and writes bench/results/latest.json.
 //
-// Options: --hosts N (2000) --fanout F (256) --workers W (2) --regimes 0,50 --peers pdsh,pssh,probe
+// Options: --hosts N (2000) --fanout F (256; peers always, ours without latency)
+//          --latency-fanout F (2048; ours with added latency, where concurrency carries throughput)
+//          --workers W (2) --regimes 0,50 --peers pdsh,pssh,probe
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +20,7 @@ const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "2000" },
     fanout: { type: "string", default: "256" },
+    "latency-fanout": { type: "string", default: "2048" },
     workers: { type: "string", default: "2" },
     regimes: { type: "string", default: "0,50" },
     peers: { type: "string", default: "pdsh,pssh,probe" },
@@ -69,7 +72,17 @@ function timed(cmd, args, env = {}) {
   });
 }
 
-async function runOurs(fleet, latency) {
+/** Peak RSS of a worker that connected and got no work: the base to subtract per in-flight connection. */
+async function idleWorkerRss() {
+  const usage = join(work, "usage-idle.ndjson");
+  const tasks = `tcp://127.0.0.1:${await freePort()}`;
+  const w = start("idle", bins.worker, ["idle", "10", "-s", tasks, "-r", tasks, "--no-agent"], { stdout: "ignore", stderr: "ignore", env: { UPTIME_USAGE_FILE: usage } });
+  await new Promise((r) => setTimeout(r, 1000));
+  await stopAll([w]);
+  return JSON.parse(readFileSync(usage, "utf8").trim().split("\n")[0]).maxRssKiB;
+}
+
+async function runOurs(fleet, latency, fanout) {
   const usage = join(work, `usage-${latency}.ndjson`);
   rmSync(usage, { force: true });
   const out = join(work, `ours-${latency}.txt`);
@@ -138,6 +151,7 @@ async function runOurs(fleet, latency) {
     answered: lines.filter((l) => l.includes(", result: ")).length,
     lines: lines.length,
     processes: perApp,
+    workerRssSumKiB: rows.filter((r) => r.app === "uptime-worker").reduce((a, r) => a + r.maxRssKiB, 0),
   };
 }
 
@@ -246,7 +260,8 @@ for (const latency of values.regimes.split(",").map(Number)) {
       addresses,
     };
     console.error(`bench: fleet of ${hosts} hosts, ${latency} ms added latency`);
-    const rows = [await runOurs(fleet, latency)];
+    const ourFanout = latency > 0 ? Number(values["latency-fanout"]) : fanout;
+    const rows = [await runOurs(fleet, latency, ourFanout)];
     if (peers.includes("probe")) rows.push(await runProbeOnly(fleet));
     if (peers.includes("pdsh"))
       rows.push(
@@ -283,6 +298,11 @@ for (const r of results) {
   console.log(
     `${`${r.latencyMs}ms`.padEnd(8)}${r.tool.padEnd(18)}${String(r.hosts).padStart(7)}${String(r.fanout).padStart(9)}${fmt(r.wallS, 2).padStart(9)}${fmt(r.hostsPerS).padStart(9)}${fmt(r.cpuMsPerHost, 2).padStart(13)}${fmt(r.rssKiB / 1024, 1).padStart(14)}${String(r.answered).padStart(10)}${(r.tool === "uptime-fleet" ? "" : `${fmt(r.ratio, 1)}x`).padStart(11)}`,
   );
+}
+const idleRss = await idleWorkerRss();
+for (const r of results.filter((x) => x.tool === "uptime-fleet")) {
+  r.rssPerConnectionKiB = (r.workerRssSumKiB - workers * idleRss) / r.fanout;
+  console.log(`${r.latencyMs} ms: worker peak RSS per in-flight connection ${fmt(r.rssPerConnectionKiB, 1)} KiB (workers' peak ${fmt(r.workerRssSumKiB / 1024)} MiB, idle worker ${fmt(idleRss / 1024)} MiB, fan-out ${r.fanout})`);
 }
 const o0 = ours(0);
 const o50 = ours(50);

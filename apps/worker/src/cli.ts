@@ -205,8 +205,13 @@ async function run(argv: string[], { signal }: MainContext): Promise<number> {
       );
   }
 
+  const keep = parseInteger("--keep-connections", flags["keep-connections"], 0, 100_000);
   const probeOptions: ProbeOptions = {
     concurrency,
+    pool:
+      keep > 0
+        ? { maxConnections: keep, idleTimeoutMs: parseDuration("--keep-idle", flags["keep-idle"]) }
+        : false,
     port,
     hostKeyPolicy,
     connectTimeoutMs: parseDuration("--connect-timeout", flags["connect-timeout"]),
