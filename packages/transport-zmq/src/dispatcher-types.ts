@@ -15,6 +15,15 @@ export interface DispatcherOptions {
   heartbeatTimeoutMs?: number;
   /** Attempts per task before it is abandoned (reported, not retried). @default 3 */
   maxAttempts?: number;
+  /**
+   * Most tasks out at once over all workers (sent and not yet receipted): the original's
+   * `watermark`. The dispatcher sends only while below it, and within each worker's credit.
+   * Tasks of a lost worker that are requeued leave the count at once.
+   * @default unlimited (only the workers' credit bounds what is out)
+   * @example
+   * new Dispatcher({ maxInFlight: 500 }); // at most 500 hosts being probed fleet-wide
+   */
+  maxInFlight?: number;
   /** Socket linger on close. @default 1000 */
   lingerMs?: number;
   /** Where to log. @default silent */

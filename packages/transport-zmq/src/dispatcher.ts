@@ -57,6 +57,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly heartbeatIntervalMs: number;
   private readonly heartbeatTimeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly maxInFlight: number;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
   private readonly workers = new Map<string, WorkerState>();
@@ -89,6 +90,13 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       "Dispatcher options.maxAttempts",
       1,
       LIMITS.attempts,
+    );
+    this.maxInFlight = intOption(
+      options.maxInFlight,
+      Number.POSITIVE_INFINITY,
+      "Dispatcher options.maxInFlight",
+      1,
+      Number.MAX_SAFE_INTEGER,
     );
     const lingerMs = intOption(options.lingerMs, 1000, "Dispatcher options.lingerMs", 0);
     this.logger = options.logger ?? silentLogger;
@@ -357,7 +365,14 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private dispatch(): void {
     if (this.closed || this.jobs.size === 0) return;
     let queued = 0;
-    for (const j of this.jobs.values()) if (!j.finished) queued += j.queued;
+    let inFlight = 0;
+    for (const j of this.jobs.values()) {
+      if (j.finished) continue;
+      queued += j.queued;
+      inFlight += j.inFlight;
+    }
+    // The fleet-wide watermark: send no more than what brings the tasks out up to it.
+    queued = Math.min(queued, this.maxInFlight - inFlight);
     while (queued > 0) {
       let hungry = 0;
       for (const w of this.workers.values()) if (w.credit > 0) hungry++;
