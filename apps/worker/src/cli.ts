@@ -125,6 +125,20 @@ export const spec = {
       default: "30s",
       description: "overall time per probe",
     },
+    "keep-connections": {
+      type: "string",
+      value: "N",
+      env: "UPTIME_KEEP_CONNECTIONS",
+      default: "0",
+      description: "keep up to N idle SSH connections for the next job's probes of the same hosts (frequent polling); 0 = close after each probe",
+    },
+    "keep-idle": {
+      type: "string",
+      value: "DURATION",
+      env: "UPTIME_KEEP_IDLE",
+      default: "60s",
+      description: "how long a kept connection may stay idle",
+    },
     command: {
       type: "string",
       value: "CMD",
