@@ -130,7 +130,8 @@ export const spec = {
       value: "N",
       env: "UPTIME_KEEP_CONNECTIONS",
       default: "0",
-      description: "keep up to N idle SSH connections for the next job's probes of the same hosts (frequent polling); 0 = close after each probe",
+      description:
+        "keep up to N idle SSH connections for the next job's probes of the same hosts (frequent polling); 0 = close after each probe",
     },
     "keep-idle": {
       type: "string",
