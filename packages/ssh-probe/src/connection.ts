@@ -2,7 +2,6 @@ import { connect as netConnect, type Socket } from "node:net";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { classifyError, ProbeError, type Stage } from "./errors.js";
-import { patchKeyExchange } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -105,7 +104,6 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
 
     function onHandshake(): void {
       stage = "auth";
-      patchKeyExchange(client);
     }
 
     function onReady(): void {
