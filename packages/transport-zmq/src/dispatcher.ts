@@ -58,6 +58,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly heartbeatTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly maxInFlight: number;
+  private readonly lingerMs: number;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
   private readonly workers = new Map<string, WorkerState>();
@@ -99,6 +100,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       Number.MAX_SAFE_INTEGER,
     );
     const lingerMs = intOption(options.lingerMs, 1000, "Dispatcher options.lingerMs", 0);
+    this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
     let context: zmq.Context | undefined;
@@ -224,6 +226,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const job of [...this.jobs.values()]) this.finish(job, true, "dispatcher closed");
+    // job-end and stop messages queued just now must reach the workers (who relay job-end
+    // to the sink) before the socket goes; bounded by the linger time.
+    await this.sends.drain(this.lingerMs);
     this.sends.close();
     this.router.close();
     await this.loop;
