@@ -76,7 +76,11 @@ function timed(cmd, args, env = {}) {
 async function idleWorkerRss() {
   const usage = join(work, "usage-idle.ndjson");
   const tasks = `tcp://127.0.0.1:${await freePort()}`;
-  const w = start("idle", bins.worker, ["idle", "10", "-s", tasks, "-r", tasks, "--no-agent"], { stdout: "ignore", stderr: "ignore", env: { UPTIME_USAGE_FILE: usage } });
+  const w = start("idle", bins.worker, ["idle", "10", "-s", tasks, "-r", tasks, "--no-agent"], {
+    stdout: "ignore",
+    stderr: "ignore",
+    env: { UPTIME_USAGE_FILE: usage },
+  });
   await new Promise((r) => setTimeout(r, 1000));
   await stopAll([w]);
   return JSON.parse(readFileSync(usage, "utf8").trim().split("\n")[0]).maxRssKiB;
@@ -302,7 +306,9 @@ for (const r of results) {
 const idleRss = await idleWorkerRss();
 for (const r of results.filter((x) => x.tool === "uptime-fleet")) {
   r.rssPerConnectionKiB = (r.workerRssSumKiB - workers * idleRss) / r.fanout;
-  console.log(`${r.latencyMs} ms: worker peak RSS per in-flight connection ${fmt(r.rssPerConnectionKiB, 1)} KiB (workers' peak ${fmt(r.workerRssSumKiB / 1024)} MiB, idle worker ${fmt(idleRss / 1024)} MiB, fan-out ${r.fanout})`);
+  console.log(
+    `${r.latencyMs} ms: worker peak RSS per in-flight connection ${fmt(r.rssPerConnectionKiB, 1)} KiB (workers' peak ${fmt(r.workerRssSumKiB / 1024)} MiB, idle worker ${fmt(idleRss / 1024)} MiB, fan-out ${r.fanout})`,
+  );
 }
 const o0 = ours(0);
 const o50 = ours(50);
