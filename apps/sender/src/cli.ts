@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import {
+  type CliRun,
+  cliMain,
   createLogger,
   createProgress,
   EXIT,
   type MainContext,
+  type ParsedFlags,
   packageLogger,
   parseChoice,
-  parseCli,
   parseDuration,
   parseEndpoint,
   parseInteger,
-  runMain,
   UsageError,
 } from "@uptime/cli-kit";
 import { Dispatcher, type JobReport, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
@@ -118,22 +119,11 @@ Exit codes: 0 every host has a result; 1 some hosts have none (abandoned after -
 cancelled), or with --fail-on-error some results are errors; 2 usage error or unreadable HOSTFILE.`,
 } as const;
 
-export async function main(argv: string[]): Promise<void> {
-  await runMain(spec.name, (ctx) => run(argv, ctx));
-}
+type Flags = ParsedFlags<typeof spec.flags>;
 
-async function run(argv: string[], { signal }: MainContext): Promise<number> {
-  const parsed = parseCli(spec, argv);
-  if (parsed.kind !== "run") {
-    process.stdout.write(`${parsed.text}\n`);
-    return EXIT.ok;
-  }
-  const { flags, positionals } = parsed;
-  if (flags["gen-key"]) {
-    const pair = await writeKeyPair(flags["gen-key"]);
-    process.stdout.write(`${pair.publicKey}\n`);
-    return EXIT.ok;
-  }
+export const main = cliMain(spec, run, { genKey: (path) => writeKeyPair(path) });
+
+async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContext): Promise<number> {
   const [hostFile, watermarkArg, ...rest] = positionals;
   if (!hostFile) throw new UsageError("uptime-sender: missing HOSTFILE (a path, or - for standard input)");
   if (rest.length > 0) throw new UsageError(`uptime-sender: unexpected arguments: ${rest.join(" ")}`);

@@ -1,12 +1,13 @@
 import {
+  type CliRun,
+  cliMain,
   createLogger,
   EXIT,
   type MainContext,
+  type ParsedFlags,
   packageLogger,
   parseChoice,
-  parseCli,
   parseEndpoint,
-  runMain,
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
@@ -86,22 +87,11 @@ nor repeats a result. Summaries go to standard error.
 Exit codes: 0 ok, 1 runtime error, 2 usage error.`,
 } as const;
 
-export async function main(argv: string[]): Promise<void> {
-  await runMain(spec.name, (ctx) => run(argv, ctx));
-}
+type Flags = ParsedFlags<typeof spec.flags>;
 
-async function run(argv: string[], { signal }: MainContext): Promise<number> {
-  const parsed = parseCli(spec, argv);
-  if (parsed.kind !== "run") {
-    process.stdout.write(`${parsed.text}\n`);
-    return EXIT.ok;
-  }
-  const { flags, positionals } = parsed;
-  if (flags["gen-key"]) {
-    const pair = await writeKeyPair(flags["gen-key"]);
-    process.stdout.write(`${pair.publicKey}\n`);
-    return EXIT.ok;
-  }
+export const main = cliMain(spec, run, { genKey: (path) => writeKeyPair(path) });
+
+async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContext): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`uptime-sink: expected at most one OUTFILE, got ${positionals.length} arguments`);
   const format: OutputFormat = parseChoice("--format", flags.format, OUTPUT_FORMATS);

@@ -1,15 +1,16 @@
 import { readFile } from "node:fs/promises";
 import {
+  type CliRun,
+  cliMain,
   createLogger,
   EXIT,
   type MainContext,
+  type ParsedFlags,
   packageLogger,
   parseChoice,
-  parseCli,
   parseDuration,
   parseEndpoint,
   parseInteger,
-  runMain,
   UsageError,
 } from "@uptime/cli-kit";
 import type { Task } from "@uptime/protocol";
@@ -181,22 +182,11 @@ export const spec = {
     "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.",
 } as const;
 
-export async function main(argv: string[]): Promise<void> {
-  await runMain(spec.name, (ctx) => run(argv, ctx));
-}
+type Flags = ParsedFlags<typeof spec.flags>;
 
-async function run(argv: string[], { signal }: MainContext): Promise<number> {
-  const parsed = parseCli(spec, argv);
-  if (parsed.kind !== "run") {
-    process.stdout.write(`${parsed.text}\n`);
-    return EXIT.ok;
-  }
-  const { flags, positionals } = parsed;
-  if (flags["gen-key"]) {
-    const pair = await writeKeyPair(flags["gen-key"]);
-    process.stdout.write(`${pair.publicKey}\n`);
-    return EXIT.ok;
-  }
+export const main = cliMain(spec, run, { genKey: (path) => writeKeyPair(path) });
+
+async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContext): Promise<number> {
   if (positionals.length > 2)
     throw new UsageError(
       `uptime-worker: expected WORKER_ID [CONCURRENCY], got ${positionals.length} arguments`,

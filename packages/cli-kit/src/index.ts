@@ -12,6 +12,8 @@ export {
   UsageError,
 } from "./args.js";
 export {
+  type CliRun,
+  cliMain,
   createLogger,
   EXIT,
   type LogFields,

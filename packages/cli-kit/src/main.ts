@@ -1,5 +1,5 @@
 import { appendFileSync } from "node:fs";
-import { UsageError } from "./args.js";
+import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli, UsageError } from "./args.js";
 
 /** Exit codes shared by every app. */
 export const EXIT = {
@@ -126,4 +126,37 @@ function reportUsage(name: string): void {
   } catch {
     // A benchmark aid only: never fail the app for it.
   }
+}
+
+export interface CliRun<Flags> {
+  flags: Flags;
+  positionals: string[];
+}
+
+/**
+ * An app's `main`: parses argv against `spec` (printing --help/--version), handles
+ * `--gen-key FILE` when `genKey` is given (writes a CURVE key pair, prints the public
+ * key), and otherwise runs `run` under {@link runMain}.
+ */
+export function cliMain<F extends Record<string, FlagSpec>>(
+  spec: CliSpec<F>,
+  run: (args: CliRun<ParsedFlags<F>>, ctx: MainContext) => Promise<number>,
+  options: { genKey?: (path: string) => Promise<{ publicKey: string }> } = {},
+): (argv: string[]) => Promise<void> {
+  return async (argv) => {
+    await runMain(spec.name, async (ctx) => {
+      const parsed = parseCli(spec, argv);
+      if (parsed.kind !== "run") {
+        process.stdout.write(`${parsed.text}\n`);
+        return EXIT.ok;
+      }
+      const genKeyPath = (parsed.flags as Record<string, unknown>)["gen-key"];
+      if (options.genKey && typeof genKeyPath === "string" && genKeyPath) {
+        const pair = await options.genKey(genKeyPath);
+        process.stdout.write(`${pair.publicKey}\n`);
+        return EXIT.ok;
+      }
+      return run({ flags: parsed.flags, positionals: parsed.positionals }, ctx);
+    });
+  };
 }
