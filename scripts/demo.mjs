@@ -54,9 +54,11 @@ try {
       ready.knownHosts,
       "--no-agent",
       "--connect-timeout",
-      "3s",
+      "2s",
+      "--command-timeout",
+      "2s",
       "--deadline",
-      "5s",
+      "3s",
     ],
     sinkArgs: ["--quiet"],
   });
