@@ -26,7 +26,7 @@ function recorder(delayMs = 1, fail?: string) {
 const b = (s: string) => Buffer.from(s);
 
 describe("SendQueue", () => {
-  it("keeps one send in flight and coalesces queued messages per peer, in order", async () => {
+  it("keeps one send in flight and coalesces messages of one turn per peer, in order", async () => {
     const socket = recorder();
     const q = new SendQueue(socket, () => {});
     const alice = b("alice");
@@ -39,8 +39,7 @@ describe("SendQueue", () => {
     await Promise.all(sent);
     expect(socket.maxInFlight).toBe(1);
     expect(socket.sent).toEqual([
-      ["alice", "a1"],
-      ["alice", "a2", "a3"],
+      ["alice", "a1", "a2", "a3"],
       ["bob", "b1"],
       ["alice", "a4"],
     ]);
@@ -51,7 +50,7 @@ describe("SendQueue", () => {
     const q = new SendQueue(socket, () => {});
     const all = Array.from({ length: MAX_BATCH * 2 + 2 }, (_, i) => q.send(undefined, b(String(i))));
     await Promise.all(all);
-    expect(socket.sent.map((f) => f.length)).toEqual([1, MAX_BATCH, MAX_BATCH, 1]);
+    expect(socket.sent.map((f) => f.length)).toEqual([MAX_BATCH, MAX_BATCH, 2]);
     expect(socket.sent.flat().map(Number)).toEqual(all.map((_, i) => i));
   });
 
@@ -76,11 +75,40 @@ describe("SendQueue", () => {
     const socket = recorder(5);
     const q = new SendQueue(socket, () => {});
     const first = q.send(undefined, b("1"));
+    await new Promise((r) => setImmediate(r)); // "1" is in flight now
     const second = q.send(undefined, b("2"));
     q.close();
     await expect(second).rejects.toThrow(/closed/);
     await expect(q.send(undefined, b("3"))).rejects.toThrow(/closed/);
     await first;
     expect(socket.sent).toEqual([["1"]]);
+  });
+
+  it("with coalesceMs, messages trickling in within the window share one send", async () => {
+    const socket = recorder(0);
+    const q = new SendQueue(socket, () => {}, 300);
+    // A quiet socket sends at the end of the turn, not after the window.
+    const t0 = performance.now();
+    await q.send(undefined, b("0"));
+    const quiet = performance.now() - t0;
+    const sent: Promise<void>[] = [];
+    for (let i = 1; i <= 3; i++) {
+      sent.push(q.send(undefined, b(String(i))));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(sent);
+    expect(socket.sent).toEqual([["0"], ["1", "2", "3"]]);
+    expect(quiet).toBeLessThan(250);
+  });
+
+  it("close() cancels a scheduled send", async () => {
+    const socket = recorder(0);
+    const q = new SendQueue(socket, () => {}, 20);
+    await q.send(undefined, b("0"));
+    const late = q.send(undefined, b("1"));
+    q.close();
+    await expect(late).rejects.toThrow(/closed/);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(socket.sent).toEqual([["0"]]);
   });
 });

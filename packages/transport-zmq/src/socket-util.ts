@@ -42,19 +42,34 @@ interface Pending {
 /**
  * Serialises sends on one socket: zeromq.js allows one `send()` in flight per socket
  * (a second throws EBUSY). Callers push messages; one pump awaits each send in order.
- * Messages for the same peer that queue up while a send is in flight go out together
- * as one multipart message (at most {@link MAX_BATCH}), so batching costs no latency.
- * The queue itself is bounded by the callers (credit, capacity), not here.
+ *
+ * Sends are coalesced: a push does not send at once but at the end of the current
+ * event-loop turn (`setImmediate`), so everything pushed in one turn, and everything
+ * pushed while a send is in flight, leaves as one multipart message per peer (at most
+ * {@link MAX_BATCH} frames). With `coalesceMs` > 0 a socket that sent less than
+ * `coalesceMs` ago waits out the rest of that window first: messages that trickle in
+ * one by one (results finishing at random times) then share a send, at a cost of at
+ * most `coalesceMs` of latency, and a quiet socket still sends at the end of the turn.
+ * Each send costs far more CPU (JS, libzmq's threads, a syscall each side) than
+ * one more frame in it. The queue itself is bounded by the callers (credit, capacity).
  */
 export class SendQueue {
   private queue: Pending[] = [];
   private head = 0;
   private pumping = false;
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private scheduledTimer = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private readonly run = () => {
+    this.scheduled = undefined;
+    void this.pump();
+  };
 
   constructor(
     private readonly socket: { send(frames: Buffer[]): Promise<void> },
     private readonly onFailure: (error: unknown) => void,
+    private readonly coalesceMs = 0,
   ) {}
 
   /** Messages waiting for their turn. */
@@ -69,7 +84,7 @@ export class SendQueue {
       return;
     }
     this.queue.push({ to, body, onError, onSent });
-    if (!this.pumping) void this.pump();
+    if (!this.pumping && this.scheduled === undefined) this.schedule();
   }
 
   /** Queues `body` and resolves when the socket took it. */
@@ -88,13 +103,30 @@ export class SendQueue {
   /** Drops everything queued; later pushes fail at once. */
   close(): void {
     this.closed = true;
+    this.unschedule();
     const rest = this.queue.slice(this.head);
     this.queue = [];
     this.head = 0;
     for (const p of rest) p.onError?.(new Error("socket closed"));
   }
 
+  private schedule(): void {
+    const wait = this.coalesceMs - (performance.now() - this.lastSentAt);
+    // A timer has millisecond resolution: below that, the end of the turn is as good.
+    this.scheduledTimer = wait >= 1;
+    this.scheduled = this.scheduledTimer ? setTimeout(this.run, wait) : setImmediate(this.run);
+  }
+
+  private unschedule(): void {
+    const s = this.scheduled;
+    this.scheduled = undefined;
+    if (s === undefined) return;
+    if (this.scheduledTimer) clearTimeout(s as NodeJS.Timeout);
+    else clearImmediate(s as NodeJS.Immediate);
+  }
+
   private async pump(): Promise<void> {
+    if (this.pumping) return;
     this.pumping = true;
     const batch: Pending[] = [];
     try {
@@ -102,10 +134,12 @@ export class SendQueue {
         const first = this.queue[this.head++]!;
         batch.length = 0;
         batch.push(first);
-        const frames: Buffer[] = first.to ? [first.to, first.body] : [first.body];
+        const to = first.to;
+        const frames: Buffer[] = to ? [to, first.body] : [first.body];
         while (this.head < this.queue.length && batch.length < MAX_BATCH) {
           const next = this.queue[this.head]!;
-          if (next.to !== first.to && !(next.to && first.to && next.to.equals(first.to))) break;
+          // Callers pass the same Buffer for a peer; equals() only for a copy of it.
+          if (next.to !== to && !(next.to && to && next.to.equals(to))) break;
           frames.push(next.body);
           batch.push(next);
           this.head++;
@@ -129,6 +163,9 @@ export class SendQueue {
       }
     } finally {
       this.pumping = false;
+      this.lastSentAt = performance.now();
+      // Pushed after the loop saw an empty queue (from an onSent callback): next window.
+      if (this.head < this.queue.length && !this.closed && this.scheduled === undefined) this.schedule();
     }
   }
 }

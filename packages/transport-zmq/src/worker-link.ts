@@ -19,6 +19,14 @@ import { assertZ85Key } from "./z85.js";
 const keyOf = taskKey;
 
 /**
+ * Results finish one by one at random times: a send to the sink (or dispatcher) waits up
+ * to this long after the previous one so that they share a ZeroMQ message.
+ */
+const COALESCE_MS = 2;
+/** Freed slots are granted back together, at most this long after the first of them. */
+const GRANT_MS = 5;
+
+/**
  * The worker's side: connects to the dispatcher and the sink, advertises credit from
  * its free capacity, yields tasks, forwards results to the sink and relays the sink's
  * receipts to the dispatcher. Recreates its dispatcher socket after silence
@@ -57,6 +65,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private closed = false;
   private closing = false;
   private sinkDropped = false;
+  private sinkUp = false;
   private drained: (() => void) | undefined;
   private readonly loops = new Set<Promise<void>>();
   private readonly rejects = new RejectCounter();
@@ -114,10 +123,13 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       this.curve = { ...options.curve };
     }
     this.sink = this.createDealer("sink");
-    // Results block at the high-water mark when the sink is slow or away: slots stay busy, no credit flows.
+    // Results block at the high-water mark (in messages, each up to MAX_BATCH results) when the
+    // sink is slow; while it is away no credit is granted (flushGrant), so slots stay busy.
     this.sink.sendHighWaterMark = Math.max(16, this.window);
-    this.sinkSends = new SendQueue(this.sink, (e) =>
-      this.warn.warn("send to sink failed", { error: String(e) }),
+    this.sinkSends = new SendQueue(
+      this.sink,
+      (e) => this.warn.warn("send to sink failed", { error: String(e) }),
+      COALESCE_MS,
     );
   }
 
@@ -125,9 +137,10 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   async start(): Promise<void> {
     if (this.started) throw new TypeError("WorkerLink.start: already started");
     this.started = true;
+    // Observe first: an ipc connect completes inside connect(), before a later observer.
+    this.track(this.observe(this.sink, "sink"));
     this.sink.connect(this.o.sink);
     this.track(this.receiveSink());
-    this.track(this.observe(this.sink, "sink"));
     this.openDispatcher();
     this.tickTimer = setInterval(() => this.tick(), this.o.heartbeatIntervalMs);
   }
@@ -217,6 +230,8 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       this.dealerSends.close();
       this.dealer.close();
     }
+    // Relayed job-start/job-end and resent results still queued for the sink: give them a moment.
+    await this.sinkSends.drain(Math.min(500, this.o.lingerMs));
     this.sinkSends.close();
     this.sink.close();
     await Promise.all(this.loops);
@@ -266,9 +281,12 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private openDispatcher(): void {
     const d = this.createDealer("dispatcher");
     this.dealer = d;
-    this.dealerSends = new SendQueue(d, (e) =>
-      this.warn.warn("send to dispatcher failed", { error: String(e) }),
+    this.dealerSends = new SendQueue(
+      d,
+      (e) => this.warn.warn("send to dispatcher failed", { error: String(e) }),
+      COALESCE_MS,
     );
+    this.track(this.observe(d, "dispatcher"));
     d.connect(this.o.dispatcher);
     this.lastHeard = performance.now();
     this.openedAt = this.lastHeard;
@@ -280,7 +298,6 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       encode({ t: "ready", worker: this.o.id, capacity: this.o.capacity, credit }),
     );
     this.track(this.receiveDispatcher(d));
-    this.track(this.observe(d, "dispatcher"));
   }
 
   private resetDispatcher(reason: string): void {
@@ -382,6 +399,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private async receiveSink(): Promise<void> {
     try {
       for await (const frames of this.sink) {
+        this.sinkUp = true; // it answers, whatever the event monitor saw
         if (!this.checkBatch(frames, "sink")) continue;
         for (const frame of frames) {
           const msg = this.decodeFrame(frame, "sink");
@@ -394,7 +412,8 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
           this.counters.receiptsRelayed++;
           this.dealerSends.push(undefined, frame);
         }
-        if (this.pendingGrant > 0) this.scheduleGrant();
+        // Freed credit rides along with the relayed receipts.
+        if (this.pendingGrant > 0) this.flushGrant();
         if (this.unreceipted.size === 0) this.drained?.();
       }
     } catch (error) {
@@ -413,14 +432,23 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
           this.warn.warn(error.message, { link, address: event.address });
           this.emit("auth-error", { link, error });
         } else if (event.type === "disconnect") {
-          if (link === "sink") this.sinkDropped = true;
-          else if (socket === this.dealer && performance.now() - this.openedAt > this.o.heartbeatIntervalMs) {
+          if (link === "sink") {
+            this.sinkDropped = true;
+            this.sinkUp = false;
+          } else if (
+            socket === this.dealer &&
+            performance.now() - this.openedAt > this.o.heartbeatIntervalMs
+          ) {
             // Not more often than once per heartbeat period (a refused handshake also disconnects).
             this.resetDispatcher("connection to dispatcher lost");
           }
-        } else if (event.type === "connect" && link === "sink" && this.sinkDropped) {
-          this.sinkDropped = false;
-          this.resendUnreceipted(0);
+        } else if (event.type === "connect" && link === "sink") {
+          this.sinkUp = true;
+          if (this.sinkDropped) {
+            this.sinkDropped = false;
+            this.resendUnreceipted(0);
+          }
+          this.flushGrant();
         }
       }
     } catch (error) {
@@ -457,14 +485,21 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     this.grantTimer = setTimeout(() => {
       this.grantTimer = undefined;
       this.flushGrant();
-    }, 2);
+    }, GRANT_MS);
   }
 
   private flushGrant(): void {
+    if (this.grantTimer) {
+      clearTimeout(this.grantTimer);
+      this.grantTimer = undefined;
+    }
     // Closing: no new tasks; what we still hold goes back to the queue with our bye.
     if (this.pendingGrant <= 0 || this.closing) return;
     // The sink is not keeping up with receipts: hold credit back until it does.
     if (this.unreceipted.size >= this.o.maxUnreceipted) return;
+    // The sink is away: results queue in its socket (several to a message, so its high-water
+    // mark alone would let many through); no credit until it is back.
+    if (!this.sinkUp) return;
     const credit = this.pendingGrant;
     this.pendingGrant = 0;
     this.counters.creditGranted += credit;
