@@ -115,6 +115,36 @@ describe("SinkStore", () => {
     expect(lines).toEqual([0, 1, 2]);
   });
 
+  it("journals one line per job of a batch, and still reads a journal of one line per result", async () => {
+    const dir = await tempDir();
+    const outFile = join(dir, "out.txt");
+    let s = await SinkStore.open({ outFile, format: "text", print: false });
+    await s.write([result(0), result(1), result(0, true, "j2"), result(2)]);
+    await s.close();
+    const journal = (await readFile(`${outFile}.journal`, "utf8")).trimEnd().split("\n");
+    const size = (await readFile(outFile)).length;
+    expect(journal.slice(1).map((l) => JSON.parse(l))).toEqual([
+      ["j1", [0, 1, 2], size],
+      ["j2", [0], size],
+    ]);
+    // An older sink's journal: one [job, seq, committed] line per result.
+    await writeFile(
+      `${outFile}.journal`,
+      `${journal[0]}\n["j1",0,${size}]\n["j1",1,${size}]\n["j2",0,${size}]\n["j1",2,${size}]\n`,
+    );
+    s = await SinkStore.open({ outFile, format: "text", print: false });
+    expect([s.has("j1", 0), s.has("j1", 2), s.has("j2", 0), s.has("j1", 3)]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(s.count).toBe(4);
+    expect((await s.write([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    await s.close();
+    expect((await readFile(outFile, "utf8")).trimEnd().split("\n")).toHaveLength(5);
+  });
+
   it("writes the CSV header once", async () => {
     const dir = await tempDir();
     const outFile = join(dir, "out.csv");
