@@ -4,7 +4,8 @@
 // all three sides per task. SPLIT=1 runs the workers in a child process and reports the
 // sender+sink side and the worker side separately.
 // Run: pnpm --filter @uptime/transport-zmq bench:transport   (builds first)
-// Env: N (tasks per run, default 100000), WORKERS (default 2), CAPACITY (default 200), RUNS (default 3),
+// PROBE_MS=1000 CAPACITY=500 N=10000 models the real pipeline, where results trickle in one by one.
+// Env: N (tasks per run, default 100000), PROBE_MS (mean probe time, default 0), WORKERS (default 2), CAPACITY (default 200), RUNS (default 3),
 //      TRANSPORT (tcp|ipc, default tcp), CURVE=1 (encrypt both links with a ZAP allow-list), SPLIT=1
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +22,9 @@ const uptime = {
   load: [0, 0.01, 0.05],
 };
 
+/** Mean simulated probe time: results then trickle in one by one, as from real hosts. */
+const PROBE_MS = Number(process.env.PROBE_MS ?? 0);
+
 /** Starts `count` worker links that answer every task at once. */
 async function startWorkers({ dispatcher, sink, count, capacity, curve }) {
   const links = [];
@@ -34,8 +38,8 @@ async function startWorkers({ dispatcher, sink, count, capacity, curve }) {
       (async () => {
         let slot = 0;
         for await (const t of link.tasks()) {
-          // a probe that finishes at once: only the transport is measured
-          void link.sendResult({
+          // a probe that finishes at once (or after PROBE_MS on average): only the transport is measured
+          const result = {
             t: "result",
             job: t.job,
             seq: t.seq,
@@ -47,7 +51,9 @@ async function startWorkers({ dispatcher, sink, count, capacity, curve }) {
             at: Date.now(),
             ok: true,
             uptime,
-          });
+          };
+          if (PROBE_MS > 0) setTimeout(() => void link.sendResult(result), Math.random() * 2 * PROBE_MS);
+          else void link.sendResult(result);
         }
       })(),
     );

@@ -19,12 +19,15 @@ import { assertZ85Key } from "./z85.js";
 const keyOf = taskKey;
 
 /**
- * Results finish one by one at random times: a send to the sink (or dispatcher) waits up
- * to this long after the previous one so that they share a ZeroMQ message.
+ * Results finish one by one at random times: a send to the sink (or the dispatcher) waits
+ * until this long after the previous one, so that what finishes meanwhile shares one ZeroMQ
+ * message. A quiet link sends at once (end of the turn); only a busy one waits, at most this.
+ * Measured (bench:transport, PROBE_MS=500, 2 x 500 slots): 170 us of CPU per task over all
+ * sides with no window, 143 with 2 ms, 106 with 5 ms.
  */
-const COALESCE_MS = 2;
+const COALESCE_MS = 5;
 /** Freed slots are granted back together, at most this long after the first of them. */
-const GRANT_MS = 5;
+const GRANT_MS = 10;
 
 /**
  * The worker's side: connects to the dispatcher and the sink, advertises credit from
