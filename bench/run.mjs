@@ -5,7 +5,7 @@
 //
 // Options: --hosts N (2000) --fanout F (256; peers always, ours without latency)
 //          --latency-fanout F (2048; ours with added latency, where concurrency carries throughput)
-//          --workers W (2) --regimes 0,50 --peers pdsh,pssh,probe
+//          --workers W (1: one worker process per node thread; the fleet has the other core) --regimes 0,50 --peers pdsh,pssh,probe
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,7 +21,7 @@ const { values } = parseArgs({
     hosts: { type: "string", default: "2000" },
     fanout: { type: "string", default: "256" },
     "latency-fanout": { type: "string", default: "2048" },
-    workers: { type: "string", default: "2" },
+    workers: { type: "string", default: "1" },
     regimes: { type: "string", default: "0,50" },
     peers: { type: "string", default: "pdsh,pssh,probe" },
     port: { type: "string", default: "2222" },
