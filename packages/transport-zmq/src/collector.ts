@@ -1,11 +1,11 @@
 import { decode, encode, LIMITS, type Message, type Result } from "@uptime/protocol";
-import * as zmq from "zeromq";
-import { applyCurveServer, type CurveServerOptions, validateCurveServer, ZapHandler } from "./curve.js";
+import type * as zmq from "zeromq";
+import type { CurveServerOptions, ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
+import { bindServerRouter, createServerRouter } from "./server-router.js";
 import {
-  configureSocket,
   hasCode,
   MAX_BATCH,
   observeHandshakes,
@@ -131,29 +131,20 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
-    let context: zmq.Context | undefined;
-    if (options.curve) {
-      const allow = validateCurveServer(options.curve, "Collector options.curve");
-      this.zap = new ZapHandler(allow, this.logger, (address, reason) =>
-        this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
-      );
-      context = this.zap.context;
-    }
-    this.router = new zmq.Router(context ? { context } : {});
-    configureSocket(this.router, {
+    // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
+    // result again later and gets a new receipt.
+    ({ router: this.router, zap: this.zap } = createServerRouter({
+      owner: "Collector",
+      curve: options.curve,
       lingerMs,
       sendHighWaterMark: 10_000,
       // Bounded: when writes fall behind we stop reading, and workers block at their HWM.
       receiveHighWaterMark: 10_000,
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 5000,
-    });
-    this.router.mandatory = true;
-    this.router.handover = true;
-    // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
-    // result again later and gets a new receipt. One stuck peer never stalls the others.
-    this.router.sendTimeout = 0;
-    if (options.curve) applyCurveServer(this.router, options.curve);
+      logger: this.logger,
+      onAuthRefused: (address, reason) => this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+    }));
     this.sends = new SendQueue(this.router, (e) =>
       this.warn.warn("receipt send failed", { error: String(e) }),
     );
@@ -165,9 +156,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   }
 
   async bind(): Promise<void> {
-    if (this.zap) await this.zap.start();
-    await this.router.bind(this.endpointOption);
-    this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
+    this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
     this.loop = this.receiveLoop();
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.reject("HANDSHAKE", message, address),

@@ -1,6 +1,6 @@
 import { decode, encode, LIMITS, type Message, type MessageBody } from "@uptime/protocol";
-import * as zmq from "zeromq";
-import { applyCurveServer, validateCurveServer, ZapHandler } from "./curve.js";
+import type * as zmq from "zeromq";
+import type { ZapHandler } from "./curve.js";
 import type {
   DispatcherEvents,
   DispatcherMetrics,
@@ -12,8 +12,8 @@ import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
+import { bindServerRouter, createServerRouter } from "./server-router.js";
 import {
-  configureSocket,
   hasCode,
   MAX_BATCH,
   observeHandshakes,
@@ -103,29 +103,20 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
-    let context: zmq.Context | undefined;
-    if (options.curve) {
-      const allow = validateCurveServer(options.curve, "Dispatcher options.curve");
-      this.zap = new ZapHandler(allow, this.logger, (address, reason) =>
-        this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
-      );
-      context = this.zap.context;
-    }
-    this.router = new zmq.Router(context ? { context } : {});
-    configureSocket(this.router, {
+    ({ router: this.router, zap: this.zap } = createServerRouter({
+      owner: "Dispatcher",
+      curve: options.curve,
       lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
-    });
-    this.router.mandatory = true;
-    this.router.handover = true;
-    // Never wait on one peer: a worker whose pipe is full (it stopped reading) fails the
-    // send at once (EAGAIN) and is treated as lost, instead of stalling every other worker.
-    this.router.sendTimeout = 0;
-    if (options.curve) applyCurveServer(this.router, options.curve);
+      logger: this.logger,
+      // A worker whose pipe is full (it stopped reading) fails the send at once (EAGAIN) and is
+      // treated as lost, instead of stalling every other worker.
+      onAuthRefused: (address, reason) => this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+    }));
     this.sends = new SendQueue(this.router, (error) =>
       this.logger.warn("dispatcher send failed", { error: String(error) }),
     );
@@ -138,9 +129,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** Binds the ROUTER (and the ZAP handler first, when CURVE is on) and starts heartbeats. */
   async bind(): Promise<void> {
-    if (this.zap) await this.zap.start();
-    await this.router.bind(this.endpointOption);
-    this.boundEndpoint = this.router.lastEndpoint ?? this.endpointOption;
+    this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
     this.loop = this.receiveLoop();
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.reject("HANDSHAKE", message, address),

@@ -1,0 +1,59 @@
+import * as zmq from "zeromq";
+import { applyCurveServer, type CurveServerOptions, validateCurveServer, ZapHandler } from "./curve.js";
+import type { Logger } from "./logger.js";
+import { configureSocket } from "./socket-util.js";
+
+export interface ServerRouterOptions {
+  /** Names the option in errors: "Dispatcher options.curve". */
+  owner: string;
+  curve: CurveServerOptions | undefined;
+  lingerMs: number;
+  sendHighWaterMark: number;
+  receiveHighWaterMark: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  logger: Logger;
+  /** A client's CURVE handshake was refused by the allow-list. */
+  onAuthRefused: (address: string, reason: string) => void;
+}
+
+/**
+ * The bound ROUTER of the dispatcher and of the collector: options set deliberately, and with
+ * CURVE a ZAP handler in the socket's own context that admits only allow-listed keys.
+ * Sends to a peer never wait: `mandatory` plus `sendTimeout = 0` make a send to an unknown or
+ * full peer fail at once, so one stuck worker never stalls the others.
+ */
+export function createServerRouter(o: ServerRouterOptions): {
+  router: zmq.Router;
+  zap: ZapHandler | undefined;
+} {
+  let zap: ZapHandler | undefined;
+  if (o.curve) {
+    const allow = validateCurveServer(o.curve, `${o.owner} options.curve`);
+    zap = new ZapHandler(allow, o.logger, o.onAuthRefused);
+  }
+  const router = new zmq.Router(zap ? { context: zap.context } : {});
+  configureSocket(router, {
+    lingerMs: o.lingerMs,
+    sendHighWaterMark: o.sendHighWaterMark,
+    receiveHighWaterMark: o.receiveHighWaterMark,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+  });
+  router.mandatory = true;
+  router.handover = true;
+  router.sendTimeout = 0;
+  if (o.curve) applyCurveServer(router, o.curve);
+  return { router, zap };
+}
+
+/** Starts the ZAP handler (before the bind, as ZeroMQ requires), binds, and returns the real endpoint. */
+export async function bindServerRouter(
+  router: zmq.Router,
+  zap: ZapHandler | undefined,
+  endpoint: string,
+): Promise<string> {
+  if (zap) await zap.start();
+  await router.bind(endpoint);
+  return router.lastEndpoint ?? endpoint;
+}
