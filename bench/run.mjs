@@ -266,6 +266,14 @@ for (const latency of values.regimes.split(",").map(Number)) {
     console.error(`bench: fleet of ${hosts} hosts, ${latency} ms added latency`);
     const ourFanout = latency > 0 ? Number(values["latency-fanout"]) : fanout;
     const rows = [await runOurs(fleet, latency, ourFanout)];
+    if (latency > 0) {
+      // The same at a quarter of the fan-out: the difference in the worker's peak RSS over the
+      // difference in connections is the memory each added in-flight connection costs.
+      const quarter = await runOurs(fleet, latency, Math.round(ourFanout / 4));
+      rows[0].rssSlopeKiB =
+        (rows[0].workerRssSumKiB - quarter.workerRssSumKiB) / (ourFanout - quarter.fanout);
+      rows[0].rssSlopeFrom = { fanout: quarter.fanout, workerRssSumKiB: quarter.workerRssSumKiB };
+    }
     if (peers.includes("probe")) rows.push(await runProbeOnly(fleet));
     if (peers.includes("pdsh"))
       rows.push(
@@ -309,6 +317,11 @@ for (const r of results.filter((x) => x.tool === "uptime-fleet")) {
   console.log(
     `${r.latencyMs} ms: worker peak RSS per in-flight connection ${fmt(r.rssPerConnectionKiB, 1)} KiB (workers' peak ${fmt(r.workerRssSumKiB / 1024)} MiB, idle worker ${fmt(idleRss / 1024)} MiB, fan-out ${r.fanout})`,
   );
+  if (r.rssSlopeKiB !== undefined) {
+    console.log(
+      `${r.latencyMs} ms: marginal RSS per added in-flight connection ${fmt(r.rssSlopeKiB, 1)} KiB (fan-out ${r.rssSlopeFrom.fanout} -> ${r.fanout}: ${fmt(r.rssSlopeFrom.workerRssSumKiB / 1024)} -> ${fmt(r.workerRssSumKiB / 1024)} MiB)`,
+    );
+  }
 }
 const o0 = ours(0);
 const o50 = ours(50);
