@@ -1,13 +1,12 @@
-import { decode, encode, LIMITS, type Message, type Result } from "@uptime/protocol";
+import { encode, LIMITS, type Message, type Result } from "@uptime/protocol";
 import type * as zmq from "zeromq";
 import type { CurveServerOptions, ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import { bindServerRouter, createServerRouter } from "./server-router.js";
+import { bindServerRouter, createServerRouter, decodeRouterFrames } from "./server-router.js";
 import {
   hasCode,
-  MAX_BATCH,
   observeHandshakes,
   type RejectCode,
   RejectCounter,
@@ -204,20 +203,11 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   }
 
   private onFrames(frames: Buffer[]): void {
-    const identity = frames[0]!;
-    if (frames.length < 2 || frames.length > MAX_BATCH + 1) {
-      this.reject(
-        "BAD_FRAMES",
-        `expected 1 to ${MAX_BATCH} body frames, got ${frames.length - 1}`,
-        identity.toString("hex"),
-      );
-      return;
-    }
-    for (let i = 1; i < frames.length; i++) {
-      const r = decode(frames[i]!);
-      if (r.ok) this.onMessage(r.message, identity);
-      else this.reject(r.error.code, r.error.message, identity.toString("hex"));
-    }
+    decodeRouterFrames(
+      frames,
+      (message, identity) => this.onMessage(message, identity),
+      (code, message, peer) => this.reject(code, message, peer),
+    );
   }
 
   private onMessage(msg: Message, identity: Buffer): void {

@@ -1,7 +1,8 @@
+import { decode, type Message } from "@uptime/protocol";
 import * as zmq from "zeromq";
 import { applyCurveServer, type CurveServerOptions, validateCurveServer, ZapHandler } from "./curve.js";
 import type { Logger } from "./logger.js";
-import { configureSocket } from "./socket-util.js";
+import { configureSocket, MAX_BATCH, type RejectCode } from "./socket-util.js";
 
 export interface ServerRouterOptions {
   /** Names the option in errors: "Dispatcher options.curve". */
@@ -56,4 +57,29 @@ export async function bindServerRouter(
   if (zap) await zap.start();
   await router.bind(endpoint);
   return router.lastEndpoint ?? endpoint;
+}
+
+/**
+ * Splits one message off a bound ROUTER (`[routing id, body...]`) into protocol messages:
+ * each body frame is decoded and validated on its own, a bad one is rejected alone.
+ */
+export function decodeRouterFrames(
+  frames: Buffer[],
+  onMessage: (message: Message, identity: Buffer) => void,
+  reject: (code: RejectCode, message: string, peer: string) => void,
+): void {
+  const identity = frames[0]!;
+  if (frames.length < 2 || frames.length > MAX_BATCH + 1) {
+    reject(
+      "BAD_FRAMES",
+      `expected 1 to ${MAX_BATCH} body frames, got ${frames.length - 1}`,
+      identity.toString("hex"),
+    );
+    return;
+  }
+  for (let i = 1; i < frames.length; i++) {
+    const r = decode(frames[i]!);
+    if (r.ok) onMessage(r.message, identity);
+    else reject(r.error.code, r.error.message, identity.toString("hex"));
+  }
 }
