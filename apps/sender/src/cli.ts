@@ -5,6 +5,7 @@ import {
   createLogger,
   createProgress,
   EXIT,
+  GEN_KEY_FLAG,
   type MainContext,
   type ParsedFlags,
   packageLogger,
@@ -104,12 +105,7 @@ export const spec = {
       env: "UPTIME_SENDER_CURVE_ALLOW",
       description: "allow-list of worker public keys (required with --curve-secret)",
     },
-    "gen-key": {
-      type: "string",
-      value: "FILE",
-      description:
-        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
-    },
+    "gen-key": GEN_KEY_FLAG,
     quiet: { type: "boolean", short: "q", env: "UPTIME_QUIET", description: "no progress and no summary" },
   },
   epilog: `HOSTFILE lines: host, user@host, host:port, user@[v6addr]:port; blank lines and # comments are

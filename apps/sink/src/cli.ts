@@ -3,6 +3,7 @@ import {
   cliMain,
   createLogger,
   EXIT,
+  GEN_KEY_FLAG,
   type MainContext,
   type ParsedFlags,
   packageLogger,
@@ -67,12 +68,7 @@ export const spec = {
       env: "UPTIME_SINK_CURVE_ALLOW",
       description: "allow-list of worker public keys, one per line (required with --curve-secret)",
     },
-    "gen-key": {
-      type: "string",
-      value: "FILE",
-      description:
-        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
-    },
+    "gen-key": GEN_KEY_FLAG,
     verbose: {
       type: "boolean",
       short: "v",

@@ -4,6 +4,7 @@ import {
   cliMain,
   createLogger,
   EXIT,
+  GEN_KEY_FLAG,
   type MainContext,
   type ParsedFlags,
   packageLogger,
@@ -165,12 +166,7 @@ export const spec = {
       env: "UPTIME_SINK_KEY",
       description: "the sink's CURVE public key (Z85) or a .pub file",
     },
-    "gen-key": {
-      type: "string",
-      value: "FILE",
-      description:
-        "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
-    },
+    "gen-key": GEN_KEY_FLAG,
     verbose: {
       type: "boolean",
       short: "v",

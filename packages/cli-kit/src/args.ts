@@ -43,6 +43,14 @@ export type ParseOutcome<F extends Record<string, FlagSpec>> =
   | { kind: "help"; text: string }
   | { kind: "version"; text: string };
 
+/** `--gen-key FILE`, handled by {@link cliMain} for apps that pass `genKey`. */
+export const GEN_KEY_FLAG = {
+  type: "string",
+  value: "FILE",
+  description:
+    "write a new CURVE key pair to FILE (secret, mode 0600) and FILE.pub, print the public key, exit",
+} as const satisfies FlagSpec;
+
 const COMMON: Record<string, FlagSpec> = {
   help: { type: "boolean", short: "h", description: "show this help and exit" },
   version: { type: "boolean", short: "V", description: "print the version and exit" },

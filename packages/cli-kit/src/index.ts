@@ -2,6 +2,7 @@ export {
   type CliSpec,
   type FlagSpec,
   formatHelp,
+  GEN_KEY_FLAG,
   type ParsedFlags,
   type ParseOutcome,
   parseChoice,
