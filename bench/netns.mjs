@@ -5,12 +5,12 @@
 // otherwise prints why it is skipped. Addresses: 169.254.213.0/24 link-local, on veths made here.
 //
 // Options: --hosts N (5000) --workers W (2) --concurrency C per worker (500)
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bins, firstLine, stopAll } from "../scripts/pipeline.mjs";
+import { bins, firstLine, readUsage, startCommand, stopAll } from "../scripts/pipeline.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -55,14 +55,6 @@ function tearDown() {
   }
 }
 
-function startCmd(name, cmd, args, { stdout = "inherit", stderr = "inherit", env = {} } = {}) {
-  const child = spawn(cmd, args, { stdio: ["ignore", stdout, stderr], env: { ...process.env, ...env } });
-  child.label = name;
-  child.exited = new Promise((resolve) =>
-    child.once("exit", (code, sig) => resolve(code ?? (sig ? 128 : 1))),
-  );
-  return child;
-}
 tearDown();
 try {
   setUp();
@@ -71,7 +63,7 @@ try {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(work, "client_key")]);
   let ready;
   for (let i = 1; i <= workers; i++) {
-    const fleet = startCmd(
+    const fleet = startCommand(
       `fleet${i}`,
       "ip",
       [
@@ -109,7 +101,7 @@ try {
   const env = { UPTIME_USAGE_FILE: usage };
   const out = join(work, "out.txt");
   const [tasksPort, resultsPort] = [45557, 45558];
-  const sink = startCmd(
+  const sink = startCommand(
     "sink",
     process.execPath,
     [
@@ -129,7 +121,7 @@ try {
   children.push(sink);
   for (let i = 1; i <= workers; i++) {
     children.push(
-      startCmd(
+      startCommand(
         `w${i}`,
         "ip",
         [
@@ -161,7 +153,7 @@ try {
     );
   }
   const t0 = performance.now();
-  const sender = startCmd(
+  const sender = startCommand(
     "sender",
     process.execPath,
     [
@@ -186,11 +178,7 @@ try {
   clearTimeout(late);
   await stopAll(children);
   const lines = readFileSync(out, "utf8").trimEnd().split("\n");
-  const rows = readFileSync(usage, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
-  const cpuMs = rows.reduce((a, r) => a + r.userMs + r.systemMs, 0);
+  const { rows, cpuMs } = readUsage(usage);
   const hosts = Number(values.hosts);
   const answered = lines.filter((l) => l.includes(", result: ")).length;
   const distinct = new Set(lines.map((l) => /host: ([^,]+),/.exec(l)?.[1])).size;

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { bins, firstLine, freePort, start, stopAll } from "../scripts/pipeline.mjs";
+import { bins, firstLine, freePort, readUsage, start, stopAll } from "../scripts/pipeline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -83,7 +83,7 @@ async function idleWorkerRss() {
   });
   await new Promise((r) => setTimeout(r, 1000));
   await stopAll([w]);
-  return JSON.parse(readFileSync(usage, "utf8").trim().split("\n")[0]).maxRssKiB;
+  return readUsage(usage).rows[0].maxRssKiB;
 }
 
 async function runOurs(fleet, latency, fanout) {
@@ -131,11 +131,7 @@ async function runOurs(fleet, latency, fanout) {
   await sink.exited;
   await stopAll(ws);
   const lines = readFileSync(out, "utf8").trimEnd().split("\n");
-  const rows = readFileSync(usage, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
-  const cpuMs = rows.reduce((a, r) => a + r.userMs + r.systemMs, 0);
+  const { rows, cpuMs } = readUsage(usage);
   const perApp = Object.fromEntries(
     ["uptime-sender", "uptime-worker", "uptime-sink"].map((a) => [
       a,

@@ -1,6 +1,7 @@
 // Runs the whole pipeline on one machine as separate processes: sink, workers, sender.
 // Used by `pnpm demo` (against the simulated fleet) and `pnpm run-local HOSTFILE` (against real hosts).
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -24,9 +25,9 @@ export function freePort() {
   });
 }
 
-/** Starts a child; resolves its exit code via `.exited`. stdio: [ignore|pipe|inherit] per stream. */
-export function start(name, bin, args, { stdout = "inherit", stderr = "inherit", env = {} } = {}) {
-  const child = spawn(process.execPath, [bin, ...args], {
+/** Starts a command as a child; resolves its exit code via `.exited`. stdio: [ignore|pipe|inherit] per stream. */
+export function startCommand(name, cmd, args, { stdout = "inherit", stderr = "inherit", env = {} } = {}) {
+  const child = spawn(cmd, args, {
     stdio: ["ignore", stdout, stderr],
     env: { ...process.env, ...env },
   });
@@ -35,6 +36,20 @@ export function start(name, bin, args, { stdout = "inherit", stderr = "inherit",
     child.once("exit", (code, sig) => resolve(code ?? (sig ? 128 : 1))),
   );
   return child;
+}
+
+/** Starts a Node script (one of `bins`) as a child, like {@link startCommand}. */
+export function start(name, bin, args, options) {
+  return startCommand(name, process.execPath, [bin, ...args], options);
+}
+
+/** The rows the apps wrote to UPTIME_USAGE_FILE at exit, and their CPU ms summed. */
+export function readUsage(file) {
+  const rows = readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  return { rows, cpuMs: rows.reduce((a, r) => a + r.userMs + r.systemMs, 0) };
 }
 
 /** Resolves with the first line a child prints on stdout (the fleet's ready line). */
