@@ -7,8 +7,9 @@ import {
   hostsInOutput,
   runApp,
   startFleet,
+  startSink,
+  startWorker,
   tempDir,
-  workerSshFlags,
   writeFile,
 } from "./harness.js";
 
@@ -70,9 +71,8 @@ describe("CLI contract", () => {
     );
     const out = join(dir, "out.txt");
     const ep = await endpoints();
-    const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
-    await sink.waitFor(/listening/);
-    runApp(BIN.worker, ["w1", "4", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    const sink = await startSink(out, ep);
+    startWorker("w1", 4, ep, fleet);
     const sender = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
     expect(await sender.exited, sender.stderr()).toBe(0);
     expect(sender.stderr()).toMatch(new RegExp(`${hosts}:3: `));
@@ -88,7 +88,7 @@ describe("CLI contract", () => {
     const ep = await endpoints();
     const sink = runApp(BIN.sink, ["--bind", ep.results, "--format", "ndjson"]);
     await sink.waitFor(/listening/);
-    runApp(BIN.worker, ["w1", "2", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    startWorker("w1", 2, ep, fleet);
     const sender = runApp(BIN.sender, ["-", "--bind", ep.tasks], {}, `${fleet.targets.join("\n")}\n`);
     expect(await sender.exited, sender.stderr()).toBe(0);
     await sink.waitFor(/"seq":1/);

@@ -136,8 +136,33 @@ export function workerSshFlags(fleet: FleetInfo): string[] {
   ];
 }
 
-export async function endpoints() {
+export interface Endpoints {
+  tasks: string;
+  results: string;
+}
+
+export async function endpoints(): Promise<Endpoints> {
   return { tasks: `tcp://127.0.0.1:${await freePort()}`, results: `tcp://127.0.0.1:${await freePort()}` };
+}
+
+/** `uptime-sink OUTFILE --bind RESULTS --quiet ...`, resolved once it listens. */
+export async function startSink(out: string, ep: Endpoints, extra: string[] = []): Promise<App> {
+  const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet", ...extra]);
+  await sink.waitFor(/listening/);
+  return sink;
+}
+
+/** `uptime-worker ID CONCURRENCY` connected to both endpoints, with the fleet's key and known_hosts. */
+export function startWorker(id: string, concurrency: number, ep: Endpoints, fleet: FleetInfo): App {
+  return runApp(BIN.worker, [
+    id,
+    String(concurrency),
+    "-s",
+    ep.tasks,
+    "-r",
+    ep.results,
+    ...workerSshFlags(fleet),
+  ]);
 }
 
 /** Host names of the result lines of an output file in the original text format. */

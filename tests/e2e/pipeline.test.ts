@@ -1,6 +1,15 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, endpoints, hostsInOutput, runApp, startFleet, tempDir, workerSshFlags } from "./harness.js";
+import {
+  BIN,
+  endpoints,
+  hostsInOutput,
+  runApp,
+  startFleet,
+  startSink,
+  startWorker,
+  tempDir,
+} from "./harness.js";
 
 const LINE = /^worker_id: [\w.-]+_\d+, host: \S+, (result: \S.*|error: [A-Z_]+ .*)$/;
 
@@ -61,18 +70,9 @@ describe("the pipeline as separate processes", () => {
     const dir = await tempDir();
     const out = join(dir, "out.txt");
     const ep = await endpoints();
-    const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
-    await sink.waitFor(/listening/);
-    const w1 = runApp(BIN.worker, [
-      "worker1",
-      "15",
-      "-s",
-      ep.tasks,
-      "-r",
-      ep.results,
-      ...workerSshFlags(fleet),
-    ]);
-    runApp(BIN.worker, ["worker2", "15", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    await startSink(out, ep);
+    const w1 = startWorker("worker1", 15, ep, fleet);
+    startWorker("worker2", 15, ep, fleet);
     const sender = runApp(BIN.sender, [
       fleet.inventory,
       "--bind",
@@ -95,9 +95,8 @@ describe("the pipeline as separate processes", () => {
     const dir = await tempDir();
     const out = join(dir, "out.txt");
     const ep = await endpoints();
-    const sink1 = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
-    await sink1.waitFor(/listening/);
-    runApp(BIN.worker, ["worker1", "20", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    const sink1 = await startSink(out, ep);
+    startWorker("worker1", 20, ep, fleet);
     const sender = runApp(BIN.sender, [
       fleet.inventory,
       "--bind",
@@ -124,12 +123,11 @@ describe("the pipeline as separate processes", () => {
     const dir = await tempDir();
     const out = join(dir, "out.txt");
     const ep = await endpoints();
-    const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet"]);
-    await sink.waitFor(/listening/);
-    runApp(BIN.worker, ["early", "4", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    await startSink(out, ep);
+    startWorker("early", 4, ep, fleet);
     const sender = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
     await waitForLines(out, 10);
-    runApp(BIN.worker, ["late", "20", "-s", ep.tasks, "-r", ep.results, ...workerSshFlags(fleet)]);
+    startWorker("late", 20, ep, fleet);
     expect(await sender.exited, sender.stderr()).toBe(0);
     await waitForLines(out, 150);
     const text = await (await import("node:fs/promises")).readFile(out, "utf8");
