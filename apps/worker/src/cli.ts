@@ -13,6 +13,7 @@ import {
   parseEndpoint,
   parseInteger,
   UsageError,
+  unlessAborted,
 } from "@uptime/cli-kit";
 import type { Task } from "@uptime/protocol";
 import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
@@ -278,16 +279,13 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     }
   };
 
-  const stopped = new Promise<void>((resolve) =>
-    signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
   const tasks = link.tasks()[Symbol.asyncIterator]();
   while (!signal.aborted) {
-    const next = await Promise.race([tasks.next(), stopped.then(() => undefined)]);
+    const next = await unlessAborted(tasks.next(), signal, undefined);
     if (!next || next.done) break;
     const task = next.value;
     if (cancelled.has(task.job)) continue;
-    const slot = await Promise.race([slots.acquire(), stopped.then(() => -1)]);
+    const slot = await unlessAborted(slots.acquire(), signal, -1);
     if (slot < 0) break;
     void runTask(task, slot);
   }

@@ -1,3 +1,4 @@
+export { unlessAborted } from "./abort.js";
 export {
   type CliSpec,
   type FlagSpec,
