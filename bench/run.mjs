@@ -7,13 +7,14 @@
 //          --latency-fanout F (2048; ours with added latency, where concurrency carries throughput)
 //          --workers W (1: one worker process per node thread; the fleet has the other core) --regimes 0,50 --peers pdsh,pssh,probe
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
+//          --worker-node-flags "..." (V8/Node flags for the worker processes, e.g. "--max-semi-space-size=1")
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { bins, firstLine, freePort, readUsage, start, stopAll } from "../scripts/pipeline.mjs";
+import { bins, firstLine, freePort, readUsage, start, startCommand, stopAll } from "../scripts/pipeline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -27,12 +28,17 @@ const { values } = parseArgs({
     port: { type: "string", default: "2222" },
     "hosts-per-address": { type: "string", default: "1" },
     json: { type: "string", default: join(root, "bench/results/latest.json") },
+    "worker-node-flags": { type: "string", default: "" },
   },
 });
 const hosts = Number(values.hosts);
 const fanout = Number(values.fanout);
 const workers = Number(values.workers);
 const peers = values.peers.split(",").filter(Boolean);
+const workerNodeFlags = values["worker-node-flags"].split(/\s+/).filter(Boolean);
+/** Starts a worker, with --worker-node-flags when given. */
+const startWorker = (name, args, options) =>
+  startCommand(name, process.execPath, [...workerNodeFlags, bins.worker, ...args], options);
 const work = join(tmpdir(), `uptime-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
@@ -76,7 +82,7 @@ function timed(cmd, args, env = {}) {
 async function idleWorkerRss() {
   const usage = join(work, "usage-idle.ndjson");
   const tasks = `tcp://127.0.0.1:${await freePort()}`;
-  const w = start("idle", bins.worker, ["idle", "10", "-s", tasks, "-r", tasks, "--no-agent"], {
+  const w = startWorker("idle", ["idle", "10", "-s", tasks, "-r", tasks, "--no-agent"], {
     stdout: "ignore",
     stderr: "ignore",
     env: { UPTIME_USAGE_FILE: usage },
@@ -101,9 +107,8 @@ async function runOurs(fleet, latency, fanout) {
   const ws = [];
   for (let i = 1; i <= workers; i++) {
     ws.push(
-      start(
+      startWorker(
         `w${i}`,
-        bins.worker,
         [
           `w${i}`,
           String(per),
@@ -331,7 +336,7 @@ if (o0 && bare)
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(
   values.json,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, workerNodeFlags, results }, null, 2)}\n`,
 );
 console.log(`\nresults written to ${values.json}`);
 rmSync(work, { recursive: true, force: true });
