@@ -6,7 +6,7 @@
 //   - client CPU ms per host.
 // The bare loop is the floor any ssh2-based client pays; the difference is ssh-probe's own bookkeeping.
 //
-// Options: --connections N (2048) --latency MS (50) --node-flags "V8 flags for the children" --json FILE
+// Options: --connections N (2048) --latency MS (50) --node-flags="V8 flags for the children" --json FILE
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -7,7 +7,7 @@
 //          --latency-fanout F (2048; ours with added latency, where concurrency carries throughput)
 //          --workers W (1: one worker process per node thread; the fleet has the other core) --regimes 0,50 --peers pdsh,pssh,probe
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
-//          --worker-node-flags "..." (V8/Node flags for the worker processes, e.g. "--max-semi-space-size=1")
+//          --worker-node-flags="..." (V8/Node flags for the worker processes, e.g. --worker-node-flags=--max-semi-space-size=1)
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
