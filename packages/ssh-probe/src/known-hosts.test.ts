@@ -1,8 +1,9 @@
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { fingerprint, KnownHosts, knownHostsName } from "./known-hosts.js";
+import { fingerprint, HASHED_WARN, KnownHosts, knownHostsName } from "./known-hosts.js";
 
 const blob = (seed: number) => {
   const type = Buffer.from("ssh-ed25519");
@@ -63,4 +64,27 @@ test("accept-new writes one line per new host, once, even when checked repeatedl
   await kh.flush();
   expect(readFileSync(path, "utf8")).toBe(`${line("10.0.0.9", blob(6))}\n`);
   expect(fingerprint(blob(6))).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+});
+
+test("a known_hosts with many hashed entries warns once that each host scans them all, and still matches", () => {
+  const hashedLine = (name: string, key: Buffer) => {
+    const salt = randomBytes(20);
+    const hash = createHmac("sha1", salt).update(name).digest();
+    return `|1|${salt.toString("base64")}|${hash.toString("base64")} ssh-ed25519 ${key.toString("base64")}`;
+  };
+  const lines = Array.from({ length: HASHED_WARN }, (_, i) =>
+    hashedLine(`10.0.${i >> 8}.${i & 255}`, blob(i)),
+  );
+  const warnings: string[] = [];
+  const kh = new KnownHosts(file(`${lines.join("\n")}\n`), "strict", { warn: (m) => warnings.push(m) });
+  expect(kh.check("10.0.3.7", 22, blob(3 * 256 + 7))).toBeUndefined();
+  expect(kh.check("10.0.3.8", 22, blob(1))?.code).toBe("HOSTKEY_MISMATCH");
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain(`has ${HASHED_WARN} hashed entries`);
+
+  const fewer = join(dir, "fewer");
+  writeFileSync(fewer, `${lines.slice(0, HASHED_WARN - 1).join("\n")}\n`);
+  const few = new KnownHosts(fewer, "strict", { warn: (m) => warnings.push(m) });
+  expect(few.check("10.0.0.1", 22, blob(1))).toBeUndefined();
+  expect(warnings).toHaveLength(1);
 });
