@@ -134,4 +134,23 @@ describe("the pipeline as separate processes", () => {
     expect(text).toMatch(/^worker_id: late_\d+, /m);
     expectOnePerHost(await hostsInOutput(out), fleet.targets);
   }, 90_000);
+
+  it("a worker notes a sender that left after its job without a warning, and warns when one dies with tasks in hand", async () => {
+    // 500 ms per write: a probe takes seconds, so the second sender dies while every task is in hand.
+    const fleet = await startFleet(20, ["--latency", "500"]);
+    const dir = await tempDir();
+    const ep = await endpoints();
+    await startSink(join(dir, "out.txt"), ep);
+    const worker = startWorker("w", 20, ep, fleet);
+    const done = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
+    expect(await done.exited, done.stderr()).toBe(0);
+    await worker.waitFor(/the sender at \S+ went away \(.*\); waiting for the next one/, 15_000);
+    expect(worker.stderr()).not.toMatch(/warning/);
+
+    const dies = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
+    await dies.waitFor(/worker w joined/, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    dies.child.kill("SIGKILL");
+    await worker.waitFor(/warning: lost the sender at \S+ \(.*\) with \d+ tasks in hand/, 15_000);
+  }, 90_000);
 });

@@ -23,6 +23,7 @@ import { toResult } from "./to-result.js";
 import { VERSION } from "./version.js";
 
 const POLICIES = ["strict", "accept-new", "off"] as const;
+const NOTICE_EVERY_MS = 5 * 60_000;
 
 export const spec = {
   name: "uptime-worker",
@@ -240,23 +241,30 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   link.on("stop", (m: { job?: string }) => {
     if (m.job) cancelled.add(m.job);
   });
-  let connected = false;
+  let everConnected = false;
   link.on("connected", () => {
-    connected = true;
+    everConnected = true;
     log.debug(`connected to the sender at ${flags.sender}`);
   });
-  link.on("disconnected", ({ reason }) => {
-    connected = false;
-    log.warn(`lost the sender at ${flags.sender} (${reason}); reconnecting`);
+  link.on("disconnected", ({ reason, held }) => {
+    // A sender leaves after every job; only a loss with tasks in hand is worth a warning.
+    if (held > 0)
+      log.warn(
+        `lost the sender at ${flags.sender} (${reason}) with ${held} tasks in hand; reconnecting (it hands them out again if it does not hear back)`,
+      );
+    else log.info(`the sender at ${flags.sender} went away (${reason}); waiting for the next one`);
   });
   link.on("auth-error", ({ link: which, error }) =>
     log.error(`CURVE: the ${which} refused this worker: ${error.message}`),
   );
+  // Never reached the sender: say so after 5 s, then every 5 minutes (a worker may well start long before its first job).
+  let lastNotice = 0;
   const notice = setInterval(() => {
-    if (!connected)
-      log.warn(
-        `no answer from the sender at ${flags.sender} yet; still trying (is uptime-sender running there?)`,
-      );
+    if (everConnected || (lastNotice > 0 && Date.now() - lastNotice < NOTICE_EVERY_MS)) return;
+    lastNotice = Date.now();
+    log.warn(
+      `no answer from the sender at ${flags.sender} yet; still trying (is uptime-sender running there?)`,
+    );
   }, 5000);
   notice.unref();
 

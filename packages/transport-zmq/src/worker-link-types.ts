@@ -65,7 +65,8 @@ export interface WorkerLinkMetrics {
 /** Events of a {@link WorkerLink}. */
 export type WorkerLinkEvents = {
   connected: [];
-  disconnected: [{ reason: string }];
+  /** The dispatcher link was lost; `held` tasks were in hand (0: nothing at stake, e.g. the sender finished and left). */
+  disconnected: [{ reason: string; held: number }];
   stop: [{ job?: string; reason: string }];
   "auth-error": [{ link: "dispatcher" | "sink"; error: Error }];
   reject: [RejectInfo];

@@ -305,11 +305,15 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   private resetDispatcher(reason: string): void {
     if (this.closed) return;
+    const held = this.held.size;
     if (this.connected) {
       this.connected = false;
-      this.emit("disconnected", { reason });
+      this.emit("disconnected", { reason, held });
     }
-    this.logger.warn("recreating dispatcher link", { reason });
+    // Re-dialling a sender that is away (between jobs, or not started yet) is routine: only a loss
+    // with tasks in hand is worth a warning.
+    if (held > 0) this.logger.warn("recreating dispatcher link", { reason, held });
+    else this.logger.debug?.("recreating dispatcher link", { reason });
     this.counters.reconnects++;
     const old = this.dealer;
     this.dealerSends.close();
