@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type CliRun,
   cliMain,
+  count,
   createLogger,
   createProgress,
   EXIT,
@@ -174,7 +175,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     ...(flags.command ? { command: flags.command } : {}),
   });
   log.info(
-    `job ${jobId}: ${job.total} hosts${inventory.problems.length ? ` (${inventory.problems.length} bad lines skipped)` : ""}, waiting for workers on ${flags.bind}${curve ? " (CURVE)" : ""}`,
+    `job ${jobId}: ${count(job.total, "host")}${inventory.problems.length ? ` (${count(inventory.problems.length, "bad line")} skipped)` : ""}, waiting for workers on ${flags.bind}${curve ? " (CURVE)" : ""}`,
   );
   const onAbort = () => dispatcher.cancel(jobId, "sender interrupted");
   signal.addEventListener("abort", onAbort, { once: true });
@@ -208,7 +209,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (!flags.quiet) {
     const secs = report.durationMs / 1000;
     process.stderr.write(
-      `job ${report.id}: ${report.total} hosts, ${report.receipted} results (${report.receipted - report.failed} ok, ${report.failed} failed)` +
+      `job ${report.id}: ${count(report.total, "host")}, ${count(report.receipted, "result")} (${report.receipted - report.failed} ok, ${report.failed} failed)` +
         `${report.abandoned.length ? `, ${report.abandoned.length} abandoned` : ""}${report.cancelled ? ", cancelled" : ""}` +
         ` in ${secs.toFixed(1)}s (${(report.receipted / Math.max(secs, 0.001)).toFixed(0)} hosts/s)\n`,
     );

@@ -1,6 +1,7 @@
 import {
   type CliRun,
   cliMain,
+  count,
   createLogger,
   EXIT,
   GEN_KEY_FLAG,
@@ -137,7 +138,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   });
   collector.on("job-start", (m: { job: string; total: number }) => {
     const s = summaryOf(m.job);
-    if (s.total === undefined) log.info(`job ${m.job} started: ${m.total} hosts`);
+    if (s.total === undefined) log.info(`job ${m.job} started: ${count(m.total, "host")}`);
     s.total = m.total;
   });
   collector.on("job-end", (m: { job: string; total: number; cancelled: boolean }) => {

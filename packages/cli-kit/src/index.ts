@@ -25,3 +25,4 @@ export {
   runMain,
 } from "./main.js";
 export { createProgress, type Progress, type ProgressState } from "./progress.js";
+export { count } from "./text.js";
