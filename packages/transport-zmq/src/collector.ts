@@ -5,14 +5,7 @@ import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
 import { bindServerRouter, createServerRouter, decodeRouterFrames } from "./server-router.js";
-import {
-  hasCode,
-  observeHandshakes,
-  type RejectCode,
-  RejectCounter,
-  type RejectInfo,
-  SendQueue,
-} from "./socket-util.js";
+import { hasCode, observeHandshakes, RejectCounter, type RejectInfo, SendQueue } from "./socket-util.js";
 
 /**
  * Where the sink keeps results. `has` must answer from what is durably written (also
@@ -101,7 +94,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private boundEndpoint: string | undefined;
   private closed = false;
   private readonly seenJobs = new Map<string, { start: boolean; end: boolean }>();
-  private readonly rejects = new RejectCounter();
+  private readonly rejects: RejectCounter;
   private readonly counters = {
     received: 0,
     stored: 0,
@@ -130,6 +123,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
+    this.rejects = new RejectCounter("collector", this.warn, (info) => this.emit("reject", info));
     // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
     // result again later and gets a new receipt.
     ({ router: this.router, zap: this.zap } = createServerRouter({
@@ -142,7 +136,8 @@ export class Collector extends TypedEmitter<CollectorEvents> {
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 5000,
       logger: this.logger,
-      onAuthRefused: (address, reason) => this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+      onAuthRefused: (address, reason) =>
+        this.rejects.add("AUTH", `CURVE handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (e) =>
       this.warn.warn("receipt send failed", { error: String(e) }),
@@ -158,7 +153,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
     this.loop = this.receiveLoop();
     this.observer = observeHandshakes(this.router, (message, address) =>
-      this.reject("HANDSHAKE", message, address),
+      this.rejects.add("HANDSHAKE", message, address),
     );
     this.logger.info?.("collector bound", { endpoint: this.endpoint });
   }
@@ -206,7 +201,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     decodeRouterFrames(
       frames,
       (message, identity) => this.onMessage(message, identity),
-      (code, message, peer) => this.reject(code, message, peer),
+      (code, message, peer) => this.rejects.add(code, message, peer),
     );
   }
 
@@ -234,7 +229,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
         return;
       }
       default:
-        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent to a sink`, identity.toString("hex"));
+        this.rejects.add("UNEXPECTED_KIND", `${msg.t} is not sent to a sink`, identity.toString("hex"));
     }
   }
 
@@ -341,13 +336,5 @@ export class Collector extends TypedEmitter<CollectorEvents> {
         }
       });
     }
-  }
-
-  private reject(code: RejectCode, message: string, peer?: string): void {
-    this.rejects.add(code);
-    this.warn.warn(`collector rejected a frame: ${message}`, { code, peer });
-    const info: RejectInfo = { code, message };
-    if (peer !== undefined) info.peer = peer;
-    this.emit("reject", info);
   }
 }

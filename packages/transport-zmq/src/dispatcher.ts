@@ -13,14 +13,7 @@ import { type JobRun, JobState } from "./job-state.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
 import { bindServerRouter, createServerRouter, decodeRouterFrames } from "./server-router.js";
-import {
-  hasCode,
-  observeHandshakes,
-  type RejectCode,
-  RejectCounter,
-  type RejectInfo,
-  SendQueue,
-} from "./socket-util.js";
+import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
 
 interface WorkerState {
   key: string;
@@ -62,7 +55,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly warn: RateLimitedWarn;
   private readonly workers = new Map<string, WorkerState>();
   private readonly jobs = new Map<string, JobState<WorkerState>>();
-  private readonly rejects = new RejectCounter();
+  private readonly rejects: RejectCounter;
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private loop: Promise<void> | undefined;
@@ -102,6 +95,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
+    this.rejects = new RejectCounter("dispatcher", this.warn, (info) => this.emit("reject", info));
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Dispatcher",
       curve: options.curve,
@@ -112,9 +106,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       logger: this.logger,
-      // A worker whose pipe is full (it stopped reading) fails the send at once (EAGAIN) and is
-      // treated as lost, instead of stalling every other worker.
-      onAuthRefused: (address, reason) => this.reject("AUTH", `CURVE handshake refused: ${reason}`, address),
+      onAuthRefused: (address, reason) =>
+        this.rejects.add("AUTH", `CURVE handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (error) =>
       this.logger.warn("dispatcher send failed", { error: String(error) }),
@@ -131,7 +124,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
     this.loop = this.receiveLoop();
     this.observer = observeHandshakes(this.router, (message, address) =>
-      this.reject("HANDSHAKE", message, address),
+      this.rejects.add("HANDSHAKE", message, address),
     );
     this.timer = setInterval(() => this.tick(), this.heartbeatIntervalMs);
     this.timer.unref?.();
@@ -243,7 +236,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     decodeRouterFrames(
       frames,
       (message, identity) => this.onMessage(message, identity),
-      (code, message, peer) => this.reject(code, message, peer),
+      (code, message, peer) => this.rejects.add(code, message, peer),
     );
   }
 
@@ -256,7 +249,11 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     const w = this.workers.get(key);
     if (!w) {
-      this.reject("UNKNOWN_PEER", `${msg.t} from a peer that never sent ready`, identity.toString("hex"));
+      this.rejects.add(
+        "UNKNOWN_PEER",
+        `${msg.t} from a peer that never sent ready`,
+        identity.toString("hex"),
+      );
       return;
     }
     w.lastSeen = performance.now();
@@ -275,7 +272,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
         this.lose(w, "bye");
         return;
       default:
-        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent to a dispatcher`, w.peer);
+        this.rejects.add("UNEXPECTED_KIND", `${msg.t} is not sent to a dispatcher`, w.peer);
     }
   }
 
@@ -324,7 +321,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     let fresh = 0;
     for (const seq of msg.seqs) {
       if (seq >= job.total) {
-        this.reject(
+        this.rejects.add(
           "BAD_RECEIPT",
           `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
           from.peer,
@@ -407,6 +404,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private sendTo(w: WorkerState, frame: Buffer): void {
     this.sends.push(w.identity, frame, (error) => {
+      // A worker that is gone (EHOSTUNREACH) or whose pipe is full because it stopped reading
+      // (EAGAIN) fails the send at once and is treated as lost, instead of stalling every other worker.
       if (hasCode(error, "EHOSTUNREACH") || hasCode(error, "EAGAIN")) {
         if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
       } else if (!this.closed) {
@@ -483,14 +482,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.logger.info?.("job finished", { job: job.id, receipted: job.receipted, cancelled });
     this.emit("job-done", report);
     job.resolve(report);
-  }
-
-  private reject(code: RejectCode, message: string, peer?: string): void {
-    this.rejects.add(code);
-    this.warn.warn(`dispatcher rejected a frame: ${message}`, { code, peer });
-    const info: RejectInfo = { code, message };
-    if (peer !== undefined) info.peer = peer;
-    this.emit("reject", info);
   }
 
   private info(w: WorkerState): WorkerInfo {

@@ -1,5 +1,6 @@
 import { LIMITS } from "@uptime/protocol";
 import type * as zmq from "zeromq";
+import type { RateLimitedWarn } from "./logger.js";
 
 /** Socket options every link sets deliberately (never the libzmq defaults). */
 export interface LinkSocketOptions {
@@ -175,14 +176,27 @@ export function hasCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
 }
 
-/** Counters of rejected frames by reason. */
+/** Frames refused: counted by reason, logged (rate-limited) and reported to `onReject` (a `reject` event). */
 export class RejectCounter {
   total = 0;
   readonly byCode: Record<string, number> = {};
 
-  add(code: string): void {
+  constructor(
+    private readonly who: string,
+    private readonly warn: RateLimitedWarn,
+    private readonly onReject: (info: RejectInfo) => void,
+  ) {}
+
+  add(code: RejectCode, message: string, peer?: string): void {
     this.total++;
     this.byCode[code] = (this.byCode[code] ?? 0) + 1;
+    const info: RejectInfo = { code, message };
+    if (peer !== undefined) info.peer = peer;
+    this.warn.warn(
+      `${this.who} rejected a frame: ${message}`,
+      peer !== undefined ? { code, peer } : { code },
+    );
+    this.onReject(info);
   }
 
   snapshot(): { total: number; byCode: Record<string, number> } {

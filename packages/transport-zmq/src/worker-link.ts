@@ -6,7 +6,7 @@ import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
 import { ResultLedger, taskKey } from "./result-ledger.js";
-import { configureSocket, MAX_BATCH, type RejectCode, RejectCounter, SendQueue } from "./socket-util.js";
+import { configureSocket, MAX_BATCH, RejectCounter, SendQueue } from "./socket-util.js";
 import type {
   ResultBody,
   WorkerCurveOptions,
@@ -71,7 +71,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private sinkUp = false;
   private drained: (() => void) | undefined;
   private readonly loops = new Set<Promise<void>>();
-  private readonly rejects = new RejectCounter();
+  private readonly rejects: RejectCounter;
   private readonly counters = {
     tasksReceived: 0,
     resultsSent: 0,
@@ -115,6 +115,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     this.grantBatch = Math.max(1, Math.ceil(this.window / 10));
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
+    this.rejects = new RejectCounter("worker", this.warn, (info) => this.emit("reject", info));
     if (options.curve) {
       assertZ85Key(options.curve.publicKey, "WorkerLink options.curve.publicKey");
       assertZ85Key(options.curve.secretKey, "WorkerLink options.curve.secretKey");
@@ -366,7 +367,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
         this.onStop(msg);
         return;
       default:
-        this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a dispatcher`);
+        this.rejects.add("UNEXPECTED_KIND", `${msg.t} is not sent by a dispatcher`);
     }
   }
 
@@ -379,7 +380,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       return;
     }
     if (this.held.size >= this.window) {
-      this.reject("UNEXPECTED_KIND", `task beyond the credit window of ${this.window}`);
+      this.rejects.add("UNEXPECTED_KIND", `task beyond the credit window of ${this.window}`);
       return;
     }
     this.held.set(key, task);
@@ -412,7 +413,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
           const msg = this.decodeFrame(frame, "sink");
           if (!msg) continue;
           if (msg.t !== "receipt") {
-            this.reject("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
+            this.rejects.add("UNEXPECTED_KIND", `${msg.t} is not sent by a sink`);
             continue;
           }
           this.unreceipted.receipt(msg.job, msg.seqs);
@@ -516,7 +517,10 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   private checkBatch(frames: Buffer[], link: string): boolean {
     if (frames.length > MAX_BATCH) {
-      this.reject("BAD_FRAMES", `${frames.length} frames in one message from the ${link}, over ${MAX_BATCH}`);
+      this.rejects.add(
+        "BAD_FRAMES",
+        `${frames.length} frames in one message from the ${link}, over ${MAX_BATCH}`,
+      );
       return false;
     }
     return true;
@@ -525,15 +529,9 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   private decodeFrame(frame: Buffer, link: string): Message | undefined {
     const r = decode(frame);
     if (!r.ok) {
-      this.reject(r.error.code, `from the ${link}: ${r.error.message}`);
+      this.rejects.add(r.error.code, `from the ${link}: ${r.error.message}`);
       return undefined;
     }
     return r.message;
-  }
-
-  private reject(code: RejectCode, message: string): void {
-    this.rejects.add(code);
-    this.warn.warn(`worker rejected a frame: ${message}`, { code });
-    this.emit("reject", { code, message });
   }
 }
