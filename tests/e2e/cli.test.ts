@@ -7,6 +7,7 @@ import {
   hostsInOutput,
   runApp,
   startFleet,
+  startSender,
   startSink,
   startWorker,
   tempDir,
@@ -73,7 +74,7 @@ describe("CLI contract", () => {
     const ep = await endpoints();
     const sink = await startSink(out, ep);
     startWorker("w1", 4, ep, fleet);
-    const sender = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    const sender = startSender(hosts, ep);
     expect(await sender.exited, sender.stderr()).toBe(0);
     expect(sender.stderr()).toMatch(new RegExp(`${hosts}:3: `));
     expect(sender.stderr()).toMatch(new RegExp(`${hosts}:6: `));
@@ -120,9 +121,9 @@ describe("CLI contract", () => {
     const dir = await tempDir();
     const hosts = join(dir, "hosts.txt");
     await writeFile(hosts, "web1\n");
-    const first = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    const first = startSender(hosts, ep);
     await first.waitFor(/waiting for workers/);
-    const second = runApp(BIN.sender, [hosts, "--bind", ep.tasks]);
+    const second = startSender(hosts, ep);
     expect(await second.exited).toBe(1);
     expect(second.stderr()).toMatch(/address already in use|EADDRINUSE/i);
   }, 30_000);

@@ -165,6 +165,11 @@ export function startWorker(id: string, concurrency: number, ep: Endpoints, flee
   ]);
 }
 
+/** `uptime-sender INVENTORY --bind TASKS ...`. */
+export function startSender(inventory: string, ep: Endpoints, extra: string[] = []): App {
+  return runApp(BIN.sender, [inventory, "--bind", ep.tasks, ...extra]);
+}
+
 /** Host names of the result lines of an output file in the original text format. */
 export async function hostsInOutput(file: string): Promise<string[]> {
   const text = await readFile(file, "utf8").catch(() => "");

@@ -6,10 +6,19 @@ import {
   hostsInOutput,
   runApp,
   startFleet,
+  startSender,
   startSink,
   startWorker,
   tempDir,
 } from "./harness.js";
+
+/** Heartbeats fast enough that a killed worker is noticed within a couple of seconds. */
+const QUICK_LOSS = ["--heartbeat-timeout", "1500ms", "--heartbeat-interval", "300ms"];
+
+/** An output file in a fresh directory, and free endpoints. */
+async function freshRun() {
+  return { out: join(await tempDir(), "out.txt"), ep: await endpoints() };
+}
 
 const LINE = /^worker_id: [\w.-]+_\d+, host: \S+, (result: \S.*|error: [A-Z_]+ .*)$/;
 
@@ -30,9 +39,7 @@ function expectOnePerHost(hosts: string[], targets: string[]) {
 describe("the pipeline as separate processes", () => {
   it("runs the original's command lines and prints the original's output format", async () => {
     const fleet = await startFleet(60);
-    const dir = await tempDir();
-    const out = join(dir, "out.txt");
-    const ep = await endpoints();
+    const { out, ep } = await freshRun();
     const sshEnv = {
       UPTIME_SSH_IDENTITY: fleet.identity,
       UPTIME_SSH_KNOWN_HOSTS: fleet.knownHosts,
@@ -67,21 +74,11 @@ describe("the pipeline as separate processes", () => {
 
   it("finishes with exactly one line per host when one of two workers is killed with -9 mid-job", async () => {
     const fleet = await startFleet(300, ["--latency", "20"]);
-    const dir = await tempDir();
-    const out = join(dir, "out.txt");
-    const ep = await endpoints();
+    const { out, ep } = await freshRun();
     await startSink(out, ep);
     const w1 = startWorker("worker1", 15, ep, fleet);
     startWorker("worker2", 15, ep, fleet);
-    const sender = runApp(BIN.sender, [
-      fleet.inventory,
-      "--bind",
-      ep.tasks,
-      "--heartbeat-timeout",
-      "1500ms",
-      "--heartbeat-interval",
-      "300ms",
-    ]);
+    const sender = startSender(fleet.inventory, ep, QUICK_LOSS);
     await waitForLines(out, 60);
     w1.child.kill("SIGKILL");
     expect(await sender.exited, sender.stderr()).toBe(0);
@@ -92,20 +89,10 @@ describe("the pipeline as separate processes", () => {
 
   it("loses and repeats nothing when the sink is killed and restarted mid-job", async () => {
     const fleet = await startFleet(300, ["--latency", "20"]);
-    const dir = await tempDir();
-    const out = join(dir, "out.txt");
-    const ep = await endpoints();
+    const { out, ep } = await freshRun();
     const sink1 = await startSink(out, ep);
     startWorker("worker1", 20, ep, fleet);
-    const sender = runApp(BIN.sender, [
-      fleet.inventory,
-      "--bind",
-      ep.tasks,
-      "--heartbeat-timeout",
-      "1500ms",
-      "--heartbeat-interval",
-      "300ms",
-    ]);
+    const sender = startSender(fleet.inventory, ep, QUICK_LOSS);
     await waitForLines(out, 60);
     sink1.child.kill("SIGKILL");
     await sink1.exited;
@@ -120,12 +107,10 @@ describe("the pipeline as separate processes", () => {
 
   it("gives work to a worker started after the job began", async () => {
     const fleet = await startFleet(150, ["--latency", "40"]);
-    const dir = await tempDir();
-    const out = join(dir, "out.txt");
-    const ep = await endpoints();
+    const { out, ep } = await freshRun();
     await startSink(out, ep);
     startWorker("early", 4, ep, fleet);
-    const sender = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
+    const sender = startSender(fleet.inventory, ep);
     await waitForLines(out, 10);
     startWorker("late", 20, ep, fleet);
     expect(await sender.exited, sender.stderr()).toBe(0);
@@ -138,16 +123,15 @@ describe("the pipeline as separate processes", () => {
   it("a worker notes a sender that left after its job without a warning, and warns when one dies with tasks in hand", async () => {
     // 500 ms per write: a probe takes seconds, so the second sender dies while every task is in hand.
     const fleet = await startFleet(20, ["--latency", "500"]);
-    const dir = await tempDir();
-    const ep = await endpoints();
-    await startSink(join(dir, "out.txt"), ep);
+    const { out, ep } = await freshRun();
+    await startSink(out, ep);
     const worker = startWorker("w", 20, ep, fleet);
-    const done = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
+    const done = startSender(fleet.inventory, ep);
     expect(await done.exited, done.stderr()).toBe(0);
     await worker.waitFor(/the sender at \S+ went away \(.*\); waiting for the next one/, 15_000);
     expect(worker.stderr()).not.toMatch(/warning/);
 
-    const dies = runApp(BIN.sender, [fleet.inventory, "--bind", ep.tasks]);
+    const dies = startSender(fleet.inventory, ep);
     await dies.waitFor(/worker w joined/, 15_000);
     await new Promise((r) => setTimeout(r, 1000));
     dies.child.kill("SIGKILL");
