@@ -8,6 +8,7 @@ import {
   pipeline,
   rebind,
   runWorker,
+  serveWorker,
   targets,
   tcpBind,
   waitFor,
@@ -103,9 +104,7 @@ describe("fuzz", () => {
     expect(c.rejects.byCode.INVALID).toBeGreaterThan(0);
     expect(c.rejects.byCode.BAD_FRAMES).toBe(1);
 
-    const a = workerLink(p, "a", 8);
-    await a.start();
-    runWorker(a, { id: "a", capacity: 8, delayMs: 1 });
+    await serveWorker(p, "a", 8, { delayMs: 1 });
     const report = await p.dispatcher.runJob({ id: "after-fuzz", targets: targets(200) }).done;
     expect(report.receipted).toBe(200);
     const lines = await p.store.lines();

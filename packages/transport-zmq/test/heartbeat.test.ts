@@ -2,7 +2,7 @@ import { decode, encode } from "@uptime/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
 import * as zmq from "zeromq";
 import { WorkerLink } from "../src/index.js";
-import { connectable, pipeline, runWorker, targets, tcpBind, waitFor, workerLink } from "./helpers.js";
+import { connectable, pipeline, serveWorker, targets, tcpBind, waitFor } from "./helpers.js";
 
 describe("heartbeats", () => {
   it("a worker whose main loop went silent (socket still open) is lost and its tasks are done elsewhere", async () => {
@@ -23,9 +23,7 @@ describe("heartbeats", () => {
         if (r.ok && r.message.t === "task") got.push(r.message.seq);
       }
     }
-    const a = workerLink(p, "a", 5);
-    await a.start();
-    runWorker(a, { id: "a", capacity: 5, delayMs: 1 });
+    await serveWorker(p, "a", 5, { delayMs: 1 });
     const report = await run.done;
     expect(report).toMatchObject({ receipted: 50, abandoned: [] });
     expect(lost).toEqual(["frozen:timeout"]);

@@ -91,13 +91,19 @@ export class FileStore implements ResultStore {
   }
 }
 
+/** How a test worker "probes": after `delayMs`, failing the tasks `fail` picks. */
+export interface RunOptions {
+  delayMs: number | (() => number);
+  fail?: (t: Task) => boolean;
+}
+
 /**
  * Runs a worker loop: takes tasks, "probes" each after `delayMs` on one of `capacity`
  * slots, and sends an ok result. Returns the tasks it ran.
  */
 export function runWorker(
   link: WorkerLink,
-  options: { id: string; capacity: number; delayMs: number | (() => number); fail?: (t: Task) => boolean },
+  options: RunOptions & { id: string; capacity: number },
 ): { ran: Task[]; stopped: Promise<void> } {
   const ran: Task[] = [];
   const slots = Array.from({ length: options.capacity }, (_, i) => i);
@@ -231,4 +237,17 @@ export async function rebind(server: { bind(): Promise<void> }, timeoutMs = 3000
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/** A worker link for `p`, started and running its tasks ({@link workerLink} then {@link runWorker}). */
+export async function serveWorker(
+  p: Parameters<typeof workerLink>[0],
+  id: string,
+  capacity: number,
+  run: RunOptions,
+  extra: Partial<WorkerLinkOptions> = {},
+): Promise<{ link: WorkerLink; ran: Task[]; stopped: Promise<void> }> {
+  const link = workerLink(p, id, capacity, extra);
+  await link.start();
+  return { link, ...runWorker(link, { id, capacity, ...run }) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pipeline, runWorker, targets, waitFor, workerLink } from "./helpers.js";
+import { pipeline, runWorker, serveWorker, targets, waitFor, workerLink } from "./helpers.js";
 
 describe.each(["tcp", "ipc"] as const)("a job over %s", (transport) => {
   it("every target gets exactly one stored result and the job completes", async () => {
@@ -8,12 +8,8 @@ describe.each(["tcp", "ipc"] as const)("a job over %s", (transport) => {
     const ends: number[] = [];
     p.collector.on("job-start", (m) => starts.push(m.job));
     p.collector.on("job-end", (m) => ends.push(m.done));
-    const a = workerLink(p, "wa", 20);
-    const b = workerLink(p, "wb", 20);
-    await a.start();
-    await b.start();
-    const ra = runWorker(a, { id: "wa", capacity: 20, delayMs: 1, fail: (t) => t.seq % 10 === 0 });
-    const rb = runWorker(b, { id: "wb", capacity: 20, delayMs: 1, fail: (t) => t.seq % 10 === 0 });
+    const ra = await serveWorker(p, "wa", 20, { delayMs: 1, fail: (t) => t.seq % 10 === 0 });
+    const rb = await serveWorker(p, "wb", 20, { delayMs: 1, fail: (t) => t.seq % 10 === 0 });
     const run = p.dispatcher.runJob({ id: "j1", targets: targets(500) });
     const report = await run.done;
     expect(report).toMatchObject({ id: "j1", total: 500, receipted: 500, failed: 50, cancelled: false });

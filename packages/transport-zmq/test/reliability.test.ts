@@ -1,16 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { Collector, Dispatcher, type WorkerInfo } from "../src/index.js";
-import { FileStore, pipeline, rebind, runWorker, targets, waitFor, workerLink } from "./helpers.js";
+import {
+  FileStore,
+  pipeline,
+  rebind,
+  runWorker,
+  serveWorker,
+  targets,
+  waitFor,
+  workerLink,
+} from "./helpers.js";
 
 describe("distribution", () => {
   it("a worker with a fifth of the capacity gets about a fifth of the work, not half", async () => {
     const p = await pipeline();
-    const fast = workerLink(p, "fast", 8);
-    const slow = workerLink(p, "slow", 2);
-    await fast.start();
-    await slow.start();
-    const rf = runWorker(fast, { id: "fast", capacity: 8, delayMs: 5 });
-    const rs = runWorker(slow, { id: "slow", capacity: 2, delayMs: 5 });
+    const rf = await serveWorker(p, "fast", 8, { delayMs: 5 });
+    const rs = await serveWorker(p, "slow", 2, { delayMs: 5 });
     const report = await p.dispatcher.runJob({ id: "fair", targets: targets(400) }).done;
     expect(report.receipted).toBe(400);
     const share = rs.ran.length / (rs.ran.length + rf.ran.length);
@@ -20,12 +25,8 @@ describe("distribution", () => {
 
   it("a worker ten times slower gets far less work than a fast one of the same capacity", async () => {
     const p = await pipeline();
-    const fast = workerLink(p, "fast", 4);
-    const slow = workerLink(p, "slow", 4);
-    await fast.start();
-    await slow.start();
-    const rf = runWorker(fast, { id: "fast", capacity: 4, delayMs: 2 });
-    const rs = runWorker(slow, { id: "slow", capacity: 4, delayMs: 25 });
+    const rf = await serveWorker(p, "fast", 4, { delayMs: 2 });
+    const rs = await serveWorker(p, "slow", 4, { delayMs: 25 });
     const report = await p.dispatcher.runJob({ id: "speed", targets: targets(400) }).done;
     expect(report.receipted).toBe(400);
     expect(rs.ran.length / 400).toBeLessThan(0.3);
@@ -38,15 +39,11 @@ describe("failures", () => {
     const p = await pipeline();
     const lost: (WorkerInfo & { reason: string; requeued: number })[] = [];
     p.dispatcher.on("worker-lost", (w) => lost.push(w));
-    const a = workerLink(p, "a", 10);
-    const b = workerLink(p, "b", 10);
-    await a.start();
-    await b.start();
-    const ra = runWorker(a, { id: "a", capacity: 10, delayMs: 10 });
-    runWorker(b, { id: "b", capacity: 10, delayMs: 10 });
+    const ra = await serveWorker(p, "a", 10, { delayMs: 10 });
+    await serveWorker(p, "b", 10, { delayMs: 10 });
     const run = p.dispatcher.runJob({ id: "vanish", targets: targets(400) });
     await waitFor(() => ra.ran.length >= 60, 10_000, "worker a to run 60 tasks");
-    await a.destroy(); // sockets closed, no bye
+    await ra.link.destroy(); // sockets closed, no bye
     const report = await run.done;
     expect(report).toMatchObject({ total: 400, receipted: 400, cancelled: false, abandoned: [] });
     expect(lost).toHaveLength(1);
@@ -92,9 +89,7 @@ describe("failures", () => {
     await waitFor(() => lost.length > 0, 3000, "worker-lost");
     expect(lost).toEqual(["bye"]);
     expect(run.progress()).toMatchObject({ inFlight: 0, queued: 5 });
-    const b = workerLink(p, "b", 5);
-    await b.start();
-    runWorker(b, { id: "b", capacity: 5, delayMs: 1 });
+    await serveWorker(p, "b", 5, { delayMs: 1 });
     expect((await run.done).receipted).toBe(5);
   });
 
