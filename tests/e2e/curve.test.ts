@@ -1,7 +1,17 @@
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, endpoints, hostsInOutput, runApp, startFleet, tempDir, workerSshFlags } from "./harness.js";
+import {
+  BIN,
+  endpoints,
+  hostsInOutput,
+  runApp,
+  startFleet,
+  startSender,
+  startSink,
+  startWorker,
+  tempDir,
+} from "./harness.js";
 
 async function genKey(bin: string, file: string): Promise<string> {
   const app = runApp(bin, ["--gen-key", file]);
@@ -24,21 +34,14 @@ describe("CURVE between the apps", () => {
     const ep = await endpoints();
     const out = join(dir, "out.txt");
 
-    const sink = runApp(BIN.sink, [
-      out,
-      "--bind",
-      ep.results,
-      "--quiet",
+    const sink = await startSink(out, ep, [
       "--curve-secret",
       join(dir, "sink.key"),
       "--curve-allow",
       join(dir, "allow"),
     ]);
     await sink.waitFor(/listening.*CURVE on/);
-    const sender = runApp(BIN.sender, [
-      fleet.inventory,
-      "--bind",
-      ep.tasks,
+    const sender = startSender(fleet.inventory, ep, [
       "--curve-secret",
       join(dir, "sender.key"),
       "--curve-allow",
@@ -54,28 +57,10 @@ describe("CURVE between the apps", () => {
       join(dir, "sink.key.pub"),
     ];
     // The rogue worker first: it must get no task at all.
-    const rogue = runApp(BIN.worker, [
-      "rogue",
-      "10",
-      "-s",
-      ep.tasks,
-      "-r",
-      ep.results,
-      ...workerSshFlags(fleet),
-      ...curveFlags("rogue.key"),
-    ]);
+    const rogue = startWorker("rogue", 10, ep, fleet, curveFlags("rogue.key"));
     await rogue.waitFor(/CURVE|refused|no answer/i);
     expect(sinkPub).toBe((await readFile(join(dir, "sink.key.pub"), "utf8")).trim());
-    runApp(BIN.worker, [
-      "good",
-      "10",
-      "-s",
-      ep.tasks,
-      "-r",
-      ep.results,
-      ...workerSshFlags(fleet),
-      ...curveFlags("good.key"),
-    ]);
+    startWorker("good", 10, ep, fleet, curveFlags("good.key"));
     expect(await sender.exited, sender.stderr()).toBe(0);
     await sink.waitFor(/20\/20 results/);
     const hosts = await hostsInOutput(out);

@@ -122,7 +122,7 @@ export async function startFleet(hosts: number, extra: string[] = []): Promise<F
   };
 }
 
-export function workerSshFlags(fleet: FleetInfo): string[] {
+function workerSshFlags(fleet: FleetInfo): string[] {
   return [
     "--identity",
     fleet.identity,
@@ -153,7 +153,13 @@ export async function startSink(out: string, ep: Endpoints, extra: string[] = []
 }
 
 /** `uptime-worker ID CONCURRENCY` connected to both endpoints, with the fleet's key and known_hosts. */
-export function startWorker(id: string, concurrency: number, ep: Endpoints, fleet: FleetInfo): App {
+export function startWorker(
+  id: string,
+  concurrency: number,
+  ep: Endpoints,
+  fleet: FleetInfo,
+  extra: string[] = [],
+): App {
   return runApp(BIN.worker, [
     id,
     String(concurrency),
@@ -162,6 +168,7 @@ export function startWorker(id: string, concurrency: number, ep: Endpoints, flee
     "-r",
     ep.results,
     ...workerSshFlags(fleet),
+    ...extra,
   ]);
 }
 
