@@ -1,4 +1,4 @@
-import { LIMITS } from "@uptime/protocol";
+import { type DecodeErrorCode, LIMITS } from "@uptime/protocol";
 import type * as zmq from "zeromq";
 import type { RateLimitedWarn } from "./logger.js";
 
@@ -204,15 +204,9 @@ export class RejectCounter {
   }
 }
 
-/** A reason a received frame was refused. */
+/** A reason a received frame was refused: the protocol's decode errors, then the transport's own. */
 export type RejectCode =
-  | "TOO_LARGE"
-  | "NOT_UTF8"
-  | "NOT_JSON"
-  | "NOT_OBJECT"
-  | "UNKNOWN_VERSION"
-  | "UNKNOWN_KIND"
-  | "INVALID"
+  | DecodeErrorCode
   | "BAD_FRAMES"
   | "UNEXPECTED_KIND"
   | "UNKNOWN_PEER"
