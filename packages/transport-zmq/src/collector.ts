@@ -4,7 +4,7 @@ import type { CurveServerOptions, ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import { bindServerRouter, createServerRouter, decodeRouterFrames } from "./server-router.js";
+import { bindServerRouter, createServerRouter, serveRouter } from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, type RejectInfo, SendQueue } from "./socket-util.js";
 
 /**
@@ -151,7 +151,15 @@ export class Collector extends TypedEmitter<CollectorEvents> {
 
   async bind(): Promise<void> {
     this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
-    this.loop = this.receiveLoop();
+    this.loop = serveRouter(this.router, {
+      owner: "collector",
+      logger: this.logger,
+      closed: () => this.closed,
+      onMessage: (message, identity) => this.onMessage(message, identity),
+      onReject: (code, message, peer) => this.rejects.add(code, message, peer),
+      // Backpressure: with a full batch and a write in progress, stop reading until it is done.
+      afterEach: () => (this.batch.length >= this.batchMax ? this.writing : undefined),
+    });
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.rejects.add("HANDSHAKE", message, address),
     );
@@ -179,30 +187,6 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     await this.observer;
     this.sends.close();
     await this.zap?.close();
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.router) {
-        try {
-          this.onFrames(frames);
-        } catch (error) {
-          this.logger.error?.("collector failed to handle a message", { error: String(error) });
-        }
-        // Backpressure: with a full batch and a write in progress, stop reading until it is done.
-        if (this.batch.length >= this.batchMax && this.writing) await this.writing;
-      }
-    } catch (error) {
-      if (!this.closed) this.logger.error?.("collector receive loop stopped", { error: String(error) });
-    }
-  }
-
-  private onFrames(frames: Buffer[]): void {
-    decodeRouterFrames(
-      frames,
-      (message, identity) => this.onMessage(message, identity),
-      (code, message, peer) => this.rejects.add(code, message, peer),
-    );
   }
 
   private onMessage(msg: Message, identity: Buffer): void {

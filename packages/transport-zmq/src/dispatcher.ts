@@ -12,7 +12,7 @@ import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import { bindServerRouter, createServerRouter, decodeRouterFrames } from "./server-router.js";
+import { bindServerRouter, createServerRouter, serveRouter } from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
 
 interface WorkerState {
@@ -122,7 +122,13 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   /** Binds the ROUTER (and the ZAP handler first, when CURVE is on) and starts heartbeats. */
   async bind(): Promise<void> {
     this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
-    this.loop = this.receiveLoop();
+    this.loop = serveRouter(this.router, {
+      owner: "dispatcher",
+      logger: this.logger,
+      closed: () => this.closed,
+      onMessage: (message, identity) => this.onMessage(message, identity),
+      onReject: (code, message, peer) => this.rejects.add(code, message, peer),
+    });
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.rejects.add("HANDSHAKE", message, address),
     );
@@ -215,29 +221,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     await this.loop;
     await this.observer;
     await this.zap?.close();
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.router) {
-        try {
-          this.onFrames(frames);
-        } catch (error) {
-          // A bug on one message must not stop the dispatcher.
-          this.logger.error?.("dispatcher failed to handle a message", { error: String(error) });
-        }
-      }
-    } catch (error) {
-      if (!this.closed) this.logger.error?.("dispatcher receive loop stopped", { error: String(error) });
-    }
-  }
-
-  private onFrames(frames: Buffer[]): void {
-    decodeRouterFrames(
-      frames,
-      (message, identity) => this.onMessage(message, identity),
-      (code, message, peer) => this.rejects.add(code, message, peer),
-    );
   }
 
   private onMessage(msg: Message, identity: Buffer): void {

@@ -60,10 +60,41 @@ export async function bindServerRouter(
 }
 
 /**
+ * Reads a server ROUTER until it is closed, handing on each protocol message it carries (see
+ * {@link decodeRouterFrames}). A handler that throws is logged: a bug on one message must not stop
+ * the server. `afterEach` may return a promise to wait for before reading on (backpressure).
+ */
+export async function serveRouter(
+  router: zmq.Router,
+  o: {
+    owner: string;
+    logger: Logger;
+    closed: () => boolean;
+    onMessage: (message: Message, identity: Buffer) => void;
+    onReject: (code: RejectCode, message: string, peer: string) => void;
+    afterEach?: () => Promise<void> | undefined;
+  },
+): Promise<void> {
+  try {
+    for await (const frames of router) {
+      try {
+        decodeRouterFrames(frames, o.onMessage, o.onReject);
+      } catch (error) {
+        o.logger.error?.(`${o.owner} failed to handle a message`, { error: String(error) });
+      }
+      const wait = o.afterEach?.();
+      if (wait) await wait;
+    }
+  } catch (error) {
+    if (!o.closed()) o.logger.error?.(`${o.owner} receive loop stopped`, { error: String(error) });
+  }
+}
+
+/**
  * Splits one message off a bound ROUTER (`[routing id, body...]`) into protocol messages:
  * each body frame is decoded and validated on its own, a bad one is rejected alone.
  */
-export function decodeRouterFrames(
+function decodeRouterFrames(
   frames: Buffer[],
   onMessage: (message: Message, identity: Buffer) => void,
   reject: (code: RejectCode, message: string, peer: string) => void,
