@@ -38,6 +38,15 @@ describe("parseCli", () => {
     expect(() => parseCli(spec, [], { DEMO_VERBOSE: "maybe" })).toThrow(/DEMO_VERBOSE/);
   });
 
+  it("a string flag's value may start with a dash (Z85 keys do), unless it is itself a flag", () => {
+    const key = "-x3#a]Lm7Vb?fQ0Z1pR8sT+eN4kYw9cU2oH5i6j";
+    const r = parseCli(spec, ["--endpoint", key, "-u", key], {});
+    expect(r.kind === "run" && r.flags).toMatchObject({ endpoint: key, user: key });
+    expect(() => parseCli(spec, ["-u", "--verbose"], {})).toThrow(/-u/);
+    const v = parseCli(spec, ["--", "-u", "-abc"], {});
+    expect(v.kind === "run" && v.positionals).toEqual(["-u", "-abc"]);
+  });
+
   it("help lists every flag with its env and default; version prints the version", () => {
     const h = parseCli(spec, ["--help"], {});
     expect(h.kind).toBe("help");

@@ -76,7 +76,7 @@ export function parseCli<F extends Record<string, FlagSpec>>(
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinDashValues(argv, all), options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(`${spec.name}: ${(err as Error).message.replace(/\. To specify.*$/s, "")}`);
   }
@@ -104,6 +104,38 @@ export function parseCli<F extends Record<string, FlagSpec>>(
     flags[name] = value;
   }
   return { kind: "run", flags: flags as ParsedFlags<F>, positionals: parsed.positionals };
+}
+
+/**
+ * `--flag -value` as `--flag=-value` for string flags, when `-value` is not itself a flag:
+ * a Z85 public key may start with "-", and parseArgs refuses such a value as ambiguous.
+ */
+function joinDashValues(argv: string[], flags: Record<string, FlagSpec>): string[] {
+  const shorts = new Map<string, string>();
+  for (const [name, f] of Object.entries(flags)) if (f.short) shorts.set(f.short, name);
+  const isFlag = (t: string) =>
+    t === "--" ||
+    (t.startsWith("--") && t.slice(2).split("=")[0]! in flags) ||
+    (/^-[^-]/.test(t) && t.length === 2 && shorts.has(t[1]!));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    if (t === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = t.startsWith("--")
+      ? t.slice(2)
+      : t.length === 2 && t[0] === "-"
+        ? shorts.get(t[1]!)
+        : undefined;
+    const next = argv[i + 1];
+    if (name && flags[name]?.type === "string" && next?.startsWith("-") && next.length > 2 && !isFlag(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(t);
+  }
+  return out;
 }
 
 /** A whole number in [min, max] from a flag or positional value, or a UsageError naming it. */
