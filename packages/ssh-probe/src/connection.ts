@@ -25,6 +25,8 @@ export interface ConnectParams {
   agent: string | undefined;
   identities: readonly Identity[];
   identityProblems: readonly string[];
+  /** Host-key algorithms to offer, in order; undefined for ssh2's default. */
+  hostKeyAlgorithms?: string[] | undefined;
   /** Undefined when host keys are not checked. */
   verifyHostKey: ((key: Buffer) => HostKeyVerdict) | undefined;
 }
@@ -182,6 +184,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         username: params.username,
         readyTimeout: 0,
         authHandler: authHandler as never,
+        ...(params.hostKeyAlgorithms
+          ? { algorithms: { serverHostKey: params.hostKeyAlgorithms as never } }
+          : {}),
         ...(verify
           ? {
               hostVerifier: (key: Buffer) => {

@@ -10,7 +10,7 @@ import {
 import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
 import { installFastVerify } from "./fast-crypto.js";
 import { loadIdentities } from "./keys.js";
-import { KnownHosts } from "./known-hosts.js";
+import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
 import { resolveOptions } from "./options.js";
 import { ConnectionPool, endConnection } from "./pool.js";
@@ -94,6 +94,9 @@ export function createProbe(options: ProbeOptions = {}): Probe {
           agent: opts.agent,
           identities,
           identityProblems: problems,
+          hostKeyAlgorithms: knownHosts
+            ? orderHostKeyAlgorithms(knownHosts.knownTypes(target.host, port))
+            : undefined,
           verifyHostKey: knownHosts ? (key) => knownHosts.check(target.host, port, key) : undefined,
         },
         signal,
