@@ -13,6 +13,7 @@ export default defineConfig({
       "@uptime/transport-zmq": src("packages/transport-zmq"),
       "@uptime/test-fleet": src("packages/test-fleet"),
       "@uptime/cli-kit": src("packages/cli-kit"),
+      "@uptime/report-core": src("packages/report-core"),
     },
   },
   test: {

@@ -11,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { bins, firstLine, start, stopAll } from "./pipeline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const libraries = ["protocol", "ssh-probe", "transport-zmq"];
+const libraries = ["protocol", "ssh-probe", "transport-zmq", "report-core"];
 const apps = [
   ["sender", "uptime-sender"],
   ["worker", "uptime-worker"],
   ["sink", "uptime-sink"],
+  ["report", "uptime-report"],
 ];
 const dirs = [...libraries.map((l) => `packages/${l}`), ...apps.map(([a]) => `apps/${a}`)];
 const work = mkdtempSync(join(tmpdir(), "uptime-pack-"));
@@ -93,6 +94,7 @@ const expected = {
   protocol: ["encode", "decode", "PROTOCOL_VERSION", "DecodeError"],
   "ssh-probe": ["createProbe", "parseUptime", "parseTarget", "parseInventory"],
   "transport-zmq": ["Dispatcher", "WorkerLink", "Collector", "generateKeyPair"],
+  "report-core": ["analyzeRuns", "readRunFile", "renderHtml", "formatReportText", "parseResultLine"],
 };
 for (const l of libraries) {
   const names = JSON.stringify(expected[l]);

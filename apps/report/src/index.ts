@@ -1,0 +1,1 @@
+export { main, spec } from "./cli.js";
