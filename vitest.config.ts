@@ -11,6 +11,7 @@ export default defineConfig({
       "@uptime/protocol": src("packages/protocol"),
       "@uptime/ssh-probe": src("packages/ssh-probe"),
       "@uptime/transport-zmq": src("packages/transport-zmq"),
+      "@uptime/sink-store": src("packages/sink-store"),
       "@uptime/test-fleet": src("packages/test-fleet"),
       "@uptime/cli-kit": src("packages/cli-kit"),
       "@uptime/report-core": src("packages/report-core"),
