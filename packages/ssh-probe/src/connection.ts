@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
 import { classifyError, ProbeError, type Stage } from "./errors.js";
+import { useFastVerify } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -212,6 +213,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
             }
           : {}),
       });
+      useFastVerify(client);
     }
 
     sock.once("connect", onConnect);

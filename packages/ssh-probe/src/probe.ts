@@ -9,7 +9,6 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
-import { installFastVerify } from "./fast-crypto.js";
 import { loadIdentities } from "./keys.js";
 import { KnownHosts } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
@@ -54,7 +53,6 @@ function toTarget(input: string | Target): { target: Target; label: string } {
  */
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
-  installFastVerify();
   const logger = opts.logger;
   const { identities, problems } = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const knownHosts =
