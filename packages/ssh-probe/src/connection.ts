@@ -1,7 +1,9 @@
 import { connect as netConnect, type Socket } from "node:net";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
+import { type AgentPool, isAgentError } from "./agent.js";
 import { classifyError, ProbeError, type Stage } from "./errors.js";
+import { useFastVerify } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -22,7 +24,8 @@ export interface ConnectParams {
   username: string;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
-  agent: string | undefined;
+  /** The probe's shared ssh-agent client; undefined for no agent. */
+  agent: AgentPool | undefined;
   identities: readonly Identity[];
   identityProblems: readonly string[];
   /** Host-key algorithms to offer, in order; undefined for ssh2's default. */
@@ -44,6 +47,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     let stage: Stage = "connect";
     let hostKeyVerdict: HostKeyVerdict;
     const authNotes: string[] = [];
+    // The agent could not be asked (unreachable, dropped, refused to sign): if nothing else authenticates, the
+    // probe fails with AGENT, not AUTH, since the host never saw our agent's keys.
+    let agentFailure: string | undefined;
     const sock = netConnect({ host: params.host, port: params.port });
     const client = new ssh2.Client();
     // ssh2 can emit errors after we are done (e.g. a readyTimeout's second error); never let one crash us.
@@ -86,6 +92,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       // Agent and signing errors are reported while ssh2 goes on with the next method: keep them for the message.
       if (err.level === "agent" || (err.level === "client-authentication" && stage === "auth")) {
         authNotes.push(err.message);
+        if (err.level === "agent" || isAgentError(err)) agentFailure ??= err.message;
         return;
       }
       fail(hostKeyVerdict ?? err);
@@ -123,7 +130,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     }
 
     const methods: AnyAuthMethod[] = [];
-    if (params.agent) methods.push({ type: "agent", username: params.username, agent: params.agent });
+    if (params.agent) {
+      methods.push({ type: "agent", username: params.username, agent: params.agent.forConnection(signal) });
+    }
     for (const identity of params.identities) {
       methods.push({ type: "publickey", username: params.username, key: identity.key });
     }
@@ -149,10 +158,23 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         fail(new ProbeError("KEY", `no usable agent or identity file (${why})`));
       } else {
         const tried = [
-          ...(params.agent ? [`agent ${params.agent}`] : []),
+          ...(params.agent ? [`agent ${params.agent.socketPath}`] : []),
           ...params.identities.map((i) => i.path),
         ].join(", ");
         const notes = authNotes.length > 0 ? `; ${authNotes.join("; ")}` : "";
+        if (agentFailure !== undefined) {
+          fail(
+            new ProbeError(
+              "AGENT",
+              `ssh-agent at ${params.agent?.socketPath} could not be used for ${params.username}@${params.host}: ${agentFailure}` +
+                (params.identities.length > 0
+                  ? ` (identity files ${params.identities.map((i) => i.path).join(", ")} refused)`
+                  : ""),
+            ),
+          );
+          callback(false);
+          return;
+        }
         fail(
           new ProbeError(
             "AUTH",
@@ -196,6 +218,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
             }
           : {}),
       });
+      useFastVerify(client);
     }
 
     sock.once("connect", onConnect);

@@ -8,6 +8,7 @@ export const PROBE_ERROR_CODES = [
   "CONNECT_TIMEOUT",
   "HANDSHAKE",
   "AUTH",
+  "AGENT",
   "HOSTKEY_UNKNOWN",
   "HOSTKEY_MISMATCH",
   "HOSTKEY_REVOKED",
@@ -31,6 +32,7 @@ export const RETRIABLE_CODES: ReadonlySet<ProbeErrorCode> = new Set([
   "UNREACHABLE",
   "HANDSHAKE",
   "CLOSED",
+  "AGENT",
 ]);
 
 /** A classified failure of one probe stage; carries the underlying error as `cause`. */
@@ -86,8 +88,10 @@ export function classifyError(err: unknown, stage: Stage, host: string): ProbeEr
     case "client-dns":
       return new ProbeError("DNS", message, opts);
     case "client-authentication":
-    case "agent":
       return new ProbeError("AUTH", message, opts);
+    case "agent":
+      // Talking to our own ssh-agent failed: nothing the host did.
+      return new ProbeError("AGENT", message, opts);
     case "client-timeout":
     case "handshake":
     case "protocol":

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import PQueueImport from "p-queue";
+import { AgentPool } from "./agent.js";
 import {
   type Connection,
   type ExecResult,
@@ -8,7 +9,6 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
-import { installFastVerify } from "./fast-crypto.js";
 import { loadIdentities } from "./keys.js";
 import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
@@ -53,11 +53,12 @@ function toTarget(input: string | Target): { target: Target; label: string } {
  */
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
-  installFastVerify();
   const logger = opts.logger;
   const { identities, problems } = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const knownHosts =
     opts.hostKeyPolicy === "off" ? undefined : new KnownHosts(opts.knownHosts, opts.hostKeyPolicy, logger);
+  // One agent client per probe: a few long-lived connections to the agent instead of one per login.
+  const agent = opts.agent === undefined ? undefined : new AgentPool(opts.agent);
   const pool = new ConnectionPool(opts.pool?.maxConnections ?? 0, opts.pool?.idleTimeoutMs ?? 1);
   const hostLimiter = new KeyedLimiter(opts.perHostConcurrency);
   const queue = new PQueue({ concurrency: opts.concurrency });
@@ -91,7 +92,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
           username,
           connectTimeoutMs: opts.connectTimeoutMs,
           handshakeTimeoutMs: opts.handshakeTimeoutMs,
-          agent: opts.agent,
+          agent,
           identities,
           identityProblems: problems,
           hostKeyAlgorithms: knownHosts
@@ -268,6 +269,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       closing.abort();
       await queue.onIdle();
       pool.closeAll();
+      agent?.close();
       await knownHosts?.flush();
     },
   };
