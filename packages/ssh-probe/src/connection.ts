@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from "node:net";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
-import { classifyError, ProbeError, type Stage } from "./errors.js";
+import { classifyError, PreBannerError, ProbeError, type Stage } from "./errors.js";
 import { useFastVerify } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
@@ -19,7 +19,10 @@ export interface Connection {
 
 export interface ConnectParams {
   poolKey: string;
+  /** Name for messages and errors. */
   host: string;
+  /** Address to connect to (the resolved `host`); `host` when absent. */
+  address?: string | undefined;
   port: number;
   username: string;
   connectTimeoutMs: number;
@@ -36,6 +39,16 @@ export interface ConnectParams {
 
 function noop(): void {}
 
+const CLOSED_BY_REMOTE = Symbol("closed by remote");
+
+/**
+ * A close or reset by the peer (a socket error, or ssh2's "connection lost before handshake"), as opposed to our
+ * own timeout or abort, which are ProbeErrors.
+ */
+function isDrop(reason: unknown): boolean {
+  return !(reason instanceof ProbeError) || reason.cause === CLOSED_BY_REMOTE;
+}
+
 /**
  * Opens TCP (our own socket, so we own the connect timeout and errno mapping), then the SSH handshake and
  * public-key auth. Settles exactly once; on failure or abort everything it opened is destroyed.
@@ -50,7 +63,11 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     // The agent could not be asked (unreachable, dropped, refused to sign): if nothing else authenticates, the
     // probe fails with AGENT, not AUTH, since the host never saw our agent's keys.
     let agentFailure: string | undefined;
-    const sock = netConnect({ host: params.host, port: params.port });
+    const sock = netConnect({ host: params.address ?? params.host, port: params.port });
+    // ssh2 sets _remoteVer when it has parsed the server's identification string; sshd over MaxStartups may
+    // write a line of text but never that before closing. (A listener of our own on the socket would start it
+    // flowing before ssh2 reads from it.)
+    const bannerSeen = () => (client as unknown as { _remoteVer?: string })._remoteVer !== undefined;
     const client = new ssh2.Client();
     // ssh2 can emit errors after we are done (e.g. a readyTimeout's second error); never let one crash us.
     sock.on("error", noop);
@@ -81,7 +98,16 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       cleanup();
       client.destroy();
       sock.destroy();
-      reject(classifyError(reason, stage, params.host));
+      const error = classifyError(reason, stage, params.host);
+      if (stage === "handshake" && !bannerSeen() && isDrop(reason)) {
+        reject(
+          new PreBannerError("HANDSHAKE", `${error.message} (before the SSH banner: sshd MaxStartups?)`, {
+            cause: reason,
+          }),
+        );
+        return;
+      }
+      reject(error);
     }
 
     function onError(err: Error): void {
@@ -107,6 +133,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         new ProbeError(
           stage === "auth" ? "AUTH" : "HANDSHAKE",
           `connection closed by remote during ${stage}`,
+          {
+            cause: CLOSED_BY_REMOTE,
+          },
         ),
       );
     }

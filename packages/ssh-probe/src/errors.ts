@@ -47,6 +47,12 @@ export class ProbeError extends Error {
   }
 }
 
+/**
+ * The server closed or reset the connection before its SSH banner: the way sshd drops connections over
+ * `MaxStartups`. Always worth another attempt after a backoff (see `handshakeRetries`).
+ */
+export class PreBannerError extends ProbeError {}
+
 /** Where a connection was when something went wrong. */
 export type Stage = "connect" | "handshake" | "auth" | "exec";
 

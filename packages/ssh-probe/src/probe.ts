@@ -1,4 +1,6 @@
+import { lookup } from "node:dns/promises";
 import { setMaxListeners } from "node:events";
+import { isIP } from "node:net";
 import PQueueImport from "p-queue";
 import { AgentPool } from "./agent.js";
 import {
@@ -8,13 +10,14 @@ import {
   openConnection,
   StaleConnectionError,
 } from "./connection.js";
-import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
 import { loadIdentities } from "./keys.js";
 import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
 import { resolveOptions } from "./options.js";
 import { ConnectionPool, endConnection } from "./pool.js";
 import { probeAll } from "./probe-all.js";
+import { backoffMs, waitBackoff } from "./retry.js";
 import { formatTarget, parseTarget } from "./target.js";
 import type {
   CommandResult,
@@ -80,14 +83,29 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     );
   }
 
-  async function connect(target: Target, username: string, port: number, signal: AbortSignal) {
-    const destination = `${target.host}:${port}`;
-    const release = await hostLimiter.acquire(destination, signal);
+  /**
+   * A connection for `poolKey`: a pooled one when there is one, else a new one once a handshake slot for the
+   * resolved address is free (the wait is not charged to the connect timeout). While waiting, another probe may
+   * have returned a connection to the pool: it is taken instead of opening one more.
+   */
+  async function connect(
+    target: Target,
+    username: string,
+    port: number,
+    signal: AbortSignal,
+  ): Promise<{ conn: Connection; reused: boolean }> {
+    const poolKey = `${username}@${target.host}:${port}`;
+    const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    const permit = await hostLimiter.acquire(`${address}:${port}`, signal);
+    let outcome: "ok" | "dropped" | "other" = "other";
     try {
+      const pooled = opts.pool ? pool.take(poolKey) : undefined;
+      if (pooled) return { conn: pooled, reused: true };
       const conn = await openConnection(
         {
-          poolKey: `${username}@${destination}`,
+          poolKey,
           host: target.host,
+          address,
           port,
           username,
           connectTimeoutMs: opts.connectTimeoutMs,
@@ -103,16 +121,22 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         signal,
       );
       pool.track(conn);
-      return conn;
+      outcome = "ok";
+      return { conn, reused: false };
+    } catch (err) {
+      if (err instanceof PreBannerError) outcome = "dropped";
+      throw err;
     } finally {
-      release();
+      permit.release(outcome);
     }
   }
 
+  /** Runs the command; `progress.commandStarted` tells the caller whether a failure may be retried. */
   async function attempt(
     target: Target,
     command: string,
     signal: AbortSignal,
+    progress: { commandStarted: boolean },
   ): Promise<{ exec: ExecResult; reused: boolean }> {
     const username = target.user ?? opts.username;
     const port = target.port ?? opts.port;
@@ -121,25 +145,34 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       commandTimeoutMs: opts.commandTimeoutMs,
       maxOutputBytes: opts.maxOutputBytes,
     };
+    const exec = async (c: Connection) => {
+      try {
+        return await execCommand(c, execParams, signal);
+      } catch (err) {
+        // Only a failure before the channel opened leaves the command unstarted.
+        if (!(err instanceof StaleConnectionError)) progress.commandStarted = true;
+        throw err;
+      }
+    };
     let conn: Connection | undefined = opts.pool
       ? pool.take(`${username}@${target.host}:${port}`)
       : undefined;
     let reused = conn !== undefined;
-    if (!conn) conn = await connect(target, username, port, signal);
-    let exec: ExecResult;
+    if (!conn) ({ conn, reused } = await connect(target, username, port, signal));
+    let result: ExecResult;
     try {
-      exec = await execCommand(conn, execParams, signal);
+      result = await exec(conn);
     } catch (err) {
       // A pooled connection the server dropped while idle: replace it once, transparently.
       if (!(reused && err instanceof StaleConnectionError) || signal.aborted) throw err;
       logger?.debug?.("pooled connection was dead, reconnecting", { target: formatTarget(target) });
-      conn = await connect(target, username, port, signal);
+      ({ conn } = await connect(target, username, port, signal));
       reused = false;
-      exec = await execCommand(conn, execParams, signal);
+      result = await exec(conn);
     }
     if (opts.pool && !closed) pool.release(conn);
     else endConnection(conn);
-    return { exec, reused };
+    return { exec: result, reused };
   }
 
   async function run(input: string | Target, command: string, custom: boolean, signal?: AbortSignal) {
@@ -178,17 +211,29 @@ export function createProbe(options: ProbeOptions = {}): Probe {
             opts.deadlineMs,
           );
           try {
+            let retried = 0;
+            let handshakeRetried = 0;
             for (;;) {
               attempts++;
+              const progress = { commandStarted: false };
               try {
-                const { exec, reused } = await attempt(target, command, controller.signal);
+                const { exec, reused } = await attempt(target, command, controller.signal, progress);
                 return finish(exec, reused);
               } catch (err) {
                 const e = classifyError(err, "exec", target.host);
-                if (attempts > opts.retries || controller.signal.aborted || !RETRIABLE_CODES.has(e.code)) {
-                  return fail(e);
+                if (controller.signal.aborted || progress.commandStarted) return fail(e);
+                if (err instanceof PreBannerError && handshakeRetried < opts.handshakeRetries)
+                  handshakeRetried++;
+                else if (RETRIABLE_CODES.has(e.code) && retried < opts.retries) retried++;
+                else return fail(e);
+                const wait = backoffMs(retried + handshakeRetried);
+                logger?.debug?.("retrying", { target: label, code: e.code, attempt: attempts, waitMs: wait });
+                try {
+                  await waitBackoff(wait, controller.signal);
+                } catch (abort) {
+                  const a = classifyError(abort, "connect", target.host);
+                  return fail(new ProbeError(a.code, `${a.message} (last attempt: ${e.code} ${e.message})`));
                 }
-                logger?.debug?.("retrying", { target: label, code: e.code, attempt: attempts });
               }
             }
           } finally {
