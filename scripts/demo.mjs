@@ -1,7 +1,10 @@
 // pnpm demo: a simulated fleet of 1,000 SSH hosts on loopback, and the real apps as separate
-// processes over TCP loopback: progress, a sample of the results and the summary.
-// Options: --hosts N (1000), --workers N (2), --concurrency N (250), --latency MS (0), --fail-rate R (0.02)
+// processes over TCP loopback: progress, a sample of the results and the summary; then a second
+// sweep, and uptime-report comparing the two (terminal summary and an HTML page).
+// Options: --hosts N (1000), --workers N (2), --concurrency N (250), --latency MS (0), --fail-rate R (0.02),
+// --sweeps N (2)
 import { mkdir, readFile, rm } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bins, firstLine, runPipeline, start, stopAll } from "./pipeline.mjs";
 
@@ -12,6 +15,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "250" },
     latency: { type: "string", default: "0" },
     "fail-rate": { type: "string", default: "0.02" },
+    sweeps: { type: "string", default: "2" },
     dir: { type: "string", default: ".tmp/demo" },
   },
 });
@@ -41,34 +45,62 @@ try {
   console.error(
     `demo: fleet ready; running uptime-sink, ${values.workers} uptime-worker (${values.concurrency} slots each) and uptime-sender\n`,
   );
-  const outFile = `${dir}/results.txt`;
-  code = await runPipeline({
-    hostFile: ready.inventory,
-    outFile,
-    workers: Number(values.workers),
-    concurrency: Number(values.concurrency),
-    workerArgs: [
-      "--identity",
-      ready.identity,
-      "--known-hosts",
-      ready.knownHosts,
-      "--no-agent",
-      "--connect-timeout",
-      "2s",
-      "--command-timeout",
-      "2s",
-      "--deadline",
-      "3s",
-    ],
-    sinkArgs: ["--quiet"],
-  });
-  const lines = (await readFile(outFile, "utf8")).trimEnd().split("\n");
-  console.error(`\ndemo: ${lines.length} results in ${outFile}; a sample:`);
-  const sample = [
-    ...lines.filter((l) => l.includes("result:")).slice(0, 5),
-    ...lines.filter((l) => l.includes("error:")).slice(0, 3),
+  const sweeps = Math.max(1, Number(values.sweeps));
+  const runs = [];
+  for (let sweep = 1; sweep <= sweeps; sweep++) {
+    // NDJSON, so uptime-report can compare the sweeps (boot times, failures, missing hosts).
+    const outFile = `${dir}/results-${sweep}.ndjson`;
+    if (sweep > 1) console.error(`\ndemo: sweep ${sweep} of ${sweeps}, to compare with the one before\n`);
+    code = await runPipeline({
+      hostFile: ready.inventory,
+      outFile,
+      workers: Number(values.workers),
+      concurrency: Number(values.concurrency),
+      workerArgs: [
+        "--identity",
+        ready.identity,
+        "--known-hosts",
+        ready.knownHosts,
+        "--no-agent",
+        "--connect-timeout",
+        "2s",
+        "--command-timeout",
+        "2s",
+        "--deadline",
+        "3s",
+      ],
+      sinkArgs: ["--quiet", "--format", "ndjson"],
+    });
+    runs.push(outFile);
+    if (sweep > 1) continue;
+    const results = (await readFile(outFile, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    console.error(`\ndemo: ${results.length} results in ${outFile}; a sample:`);
+    const sample = [...results.filter((r) => r.ok).slice(0, 5), ...results.filter((r) => !r.ok).slice(0, 3)];
+    for (const r of sample)
+      console.log(
+        `  ${r.target}: ${r.ok ? `up ${r.uptime?.text}` : `error ${r.error.code} ${r.error.message}`}`,
+      );
+  }
+  const html = `${dir}/report.html`;
+  const args = [
+    ...runs,
+    "--max-uptime",
+    "90d",
+    "--limit",
+    "3",
+    "--html",
+    html,
+    "--title",
+    "uptime-fleet demo",
   ];
-  for (const l of sample) console.log(`  ${l}`);
+  console.error(`\ndemo: uptime-report ${args.join(" ")}\n`);
+  const report = start("report", bins.report, args);
+  const reportCode = await report.exited;
+  if (code === 0) code = reportCode;
+  console.error(`\ndemo: the report: file://${resolve(html)}`);
 } finally {
   await stopAll([fleet]);
 }

@@ -10,6 +10,7 @@ export const bins = {
   sender: `${root}apps/sender/bin/uptime-sender.js`,
   worker: `${root}apps/worker/bin/uptime-worker.js`,
   sink: `${root}apps/sink/bin/uptime-sink.js`,
+  report: `${root}apps/report/bin/uptime-report.js`,
   fleet: `${root}packages/test-fleet/bin/uptime-test-fleet.js`,
 };
 

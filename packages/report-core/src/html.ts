@@ -84,31 +84,39 @@ export function hostTableData(report: Report, runs: readonly Run[]) {
     /** error message, "" for ok hosts */
     m: [] as string[],
   };
-  const add = (h: HostRecord, status: string, flags: number) => {
+  const add = (h: HostRecord, target: string, status: string, flags: number) => {
     let si = statusIndex.get(status);
     if (si === undefined) {
       si = statuses.length;
       statuses.push(status);
       statusIndex.set(status, si);
     }
-    data.t.push(safeText(h.target));
+    data.t.push(target);
     data.s.push(si);
     data.u.push(h.uptimeSeconds ?? -1);
     data.b.push(h.bootedAt !== undefined ? Math.round(h.bootedAt / 1000) : -1);
     data.f.push(flags);
     data.m.push(h.ok ? "" : safeText(h.errorMessage ?? ""));
   };
-  for (const h of newest?.hosts.values() ?? []) {
+  // Rows sorted by the target as shown (code unit order, as the page compares), so the page starts
+  // without sorting.
+  const rows = [...(newest?.hosts.values() ?? [])];
+  for (const m of report.missing) {
+    const h = previous?.hosts.get(m.target);
+    if (h) rows.push(h);
+  }
+  const keyed = rows.map((h) => ({ h, t: safeText(h.target) }));
+  keyed.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  for (const { h, t } of keyed) {
+    if (newest && !newest.hosts.has(h.target)) {
+      add(h, t, "missing", bit("missing"));
+      continue;
+    }
     let flags = flagsOf.get(h.target) ?? 0;
     if (!h.ok) flags |= bit("failed");
     if (previous && !previous.hosts.has(h.target)) flags |= bit("new");
-    add(h, h.ok ? "ok" : safeText(h.errorCode ?? ""), flags);
+    add(h, t, h.ok ? "ok" : safeText(h.errorCode ?? ""), flags);
   }
-  if (newest)
-    for (const m of report.missing) {
-      const h = previous?.hosts.get(m.target);
-      if (h) add(h, "missing", bit("missing"));
-    }
   return data;
 }
 
