@@ -21,6 +21,7 @@ export const PROBE_ERROR_CODES = [
   "ABORTED",
   "KEY",
   "LOCAL",
+  "BAD_TARGET",
 ] as const;
 
 /** One of {@link PROBE_ERROR_CODES}. */

@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { setMaxListeners } from "node:events";
 import { isIP } from "node:net";
+import { describeValue } from "@uptime/protocol/check";
 import PQueueImport from "p-queue";
 import { AgentPool } from "./agent.js";
 import {
@@ -14,34 +15,54 @@ import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./er
 import { loadIdentities } from "./keys.js";
 import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
-import { resolveOptions } from "./options.js";
+import { checkCallOptions, resolveOptions } from "./options.js";
 import { ConnectionPool, endConnection } from "./pool.js";
 import { probeAll } from "./probe-all.js";
 import { backoffMs, waitBackoff } from "./retry.js";
 import { formatTarget, parseTarget } from "./target.js";
-import type {
-  CommandResult,
-  Probe,
-  ProbeCallOptions,
-  ProbeOptions,
-  ProbeResult,
-  ProbeStats,
-  Target,
-} from "./types.js";
+import type { CommandResult, Probe, ProbeOptions, ProbeResult, ProbeStats, Target } from "./types.js";
 import { parseUptime } from "./uptime.js";
 
 // p-queue is ESM-only: the CJS build gets it through require(esm), whose namespace the bundler's interop wraps
 // once more. Unwrap so both builds get the class.
 const PQueue = (PQueueImport as unknown as { default?: typeof PQueueImport }).default ?? PQueueImport;
 
-function toTarget(input: string | Target): { target: Target; label: string } {
+/** A target as `run` takes it: parsed, with the label its result carries. */
+interface ParsedTarget {
+  target: Target;
+  label: string;
+}
+
+function toTarget(input: unknown): ParsedTarget {
   if (typeof input === "string") return { target: parseTarget(input), label: input };
-  if (typeof input !== "object" || input === null || typeof input.host !== "string" || input.host === "") {
-    throw new TypeError(`Expected a target string or { host, port?, user? }, got ${JSON.stringify(input)}`);
+  const t = input as Partial<Target> | null;
+  if (
+    typeof t !== "object" ||
+    t === null ||
+    typeof t.host !== "string" ||
+    t.host === "" ||
+    (t.port !== undefined && typeof t.port !== "number") ||
+    (t.user !== undefined && typeof t.user !== "string")
+  ) {
+    throw new TypeError(`Expected a target string or { host, port?, user? }, got ${describeValue(input)}`);
   }
-  // Round-trip through the parser so objects get the same validation as strings.
-  const target = parseTarget(formatTarget(input));
-  return { target, label: formatTarget(input) };
+  // Round-trip through the parser so objects get the same validation as strings (a port of 70000 included).
+  const label = formatTarget(t as Target);
+  return { target: parseTarget(label), label };
+}
+
+/** The name a bad target's result carries: the string as given, else a short description. */
+function badTargetLabel(input: unknown): string {
+  const t = input as Partial<Target> | null;
+  if (typeof input === "string") return input;
+  if (typeof t === "object" && t !== null && typeof t.host === "string") {
+    return formatTarget({ host: t.host, ...(typeof t.user === "string" ? { user: t.user } : {}) });
+  }
+  return describeValue(input);
+}
+
+function badTarget(label: string, message: string): ProbeResult {
+  return { ok: false, target: label, error: { code: "BAD_TARGET", message }, durationMs: 0, attempts: 0 };
 }
 
 /**
@@ -175,8 +196,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     return { exec: result, reused };
   }
 
-  async function run(input: string | Target, command: string, custom: boolean, signal?: AbortSignal) {
-    const { target, label } = toTarget(input);
+  async function run(parsed: ParsedTarget, command: string, custom: boolean, signal?: AbortSignal) {
+    const { target, label } = parsed;
     const started = performance.now();
     let attempts = 0;
     const fail = (e: ProbeError) =>
@@ -285,28 +306,28 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   }
 
   const probe: Probe = {
-    probe: ((input: string | Target, callOptions?: ProbeCallOptions & { command?: string }) => {
-      if (
-        callOptions?.command !== undefined &&
-        (typeof callOptions.command !== "string" || !callOptions.command)
-      ) {
-        throw new TypeError(
-          `Expected \`command\` to be a non-empty string, got ${typeof callOptions.command}`,
-        );
-      }
-      // Misuse (a bad target) rejects; everything about the host resolves.
-      try {
-        const custom = callOptions?.command !== undefined;
-        return run(input, callOptions?.command ?? opts.command, custom, callOptions?.signal);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+    // Misuse (bad options, a bad target) rejects, never throws: everything about the host resolves.
+    probe: (async (input: unknown, callOptions?: unknown) => {
+      const { signal, command } = checkCallOptions(callOptions, true);
+      return run(toTarget(input), command ?? opts.command, command !== undefined, signal);
     }) as Probe["probe"],
-    probeAll: (targets, callOptions) =>
-      probeAll(targets, (t, signal) => run(t, opts.command, false, signal) as Promise<ProbeResult>, {
-        concurrency: opts.concurrency,
-        ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
-      }),
+    probeAll: async function* (targets, callOptions) {
+      const { signal } = checkCallOptions(callOptions, false);
+      yield* probeAll(
+        targets,
+        (input, signal) => {
+          let parsed: ParsedTarget;
+          try {
+            parsed = toTarget(input);
+          } catch (err) {
+            // One bad target is that target's result; the others still run.
+            return Promise.resolve(badTarget(badTargetLabel(input), (err as Error).message));
+          }
+          return run(parsed, opts.command, false, signal) as Promise<ProbeResult>;
+        },
+        { concurrency: opts.concurrency, ...(signal ? { signal } : {}) },
+      );
+    },
     stats: (): ProbeStats => ({ queued: queue.size, running, idle: pool.size, open: pool.open.size }),
     close: async () => {
       if (closed) return;

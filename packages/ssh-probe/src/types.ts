@@ -1,3 +1,4 @@
+import type { Logger } from "@uptime/protocol/check";
 import type { ProbeErrorCode } from "./errors.js";
 
 /** One SSH destination. */
@@ -24,12 +25,11 @@ export interface Uptime {
   load?: [number, number, number];
 }
 
-/** Receives diagnostics; the library never prints on its own. */
-export interface ProbeLogger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  info?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-}
+/**
+ * Receives diagnostics; the library never prints on its own. The one logger shape of every uptime package
+ * (`Logger` of `@uptime/protocol/check`): optional `debug`, `info`, `warn`, `error`, each `(message, fields?)`.
+ */
+export type ProbeLogger = Logger;
 
 /** Pool settings (see {@link ProbeOptions.pool}). */
 export interface PoolOptions {
