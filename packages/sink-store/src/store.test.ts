@@ -49,7 +49,7 @@ describe("formats", () => {
       "worker_id: worker1_3, host: host15, result: 65 days, 17:07\n",
     );
     expect(formatResult(result(19, false), "text")).toBe(
-      "worker_id: worker1_3, host: host19, error: DNS getaddrinfo ENOTFOUND bzz\n",
+      'worker_id: worker1_3, host: host19, error: DNS "getaddrinfo ENOTFOUND bzz"\n',
     );
   });
   it("ndjson and csv carry the job and seq", () => {
