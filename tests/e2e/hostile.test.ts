@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -85,4 +86,29 @@ describe("hostile hosts through the whole pipeline", () => {
     await worker.exited;
     expectClean("worker stderr", worker.stderr());
   }, 120_000);
+
+  it("the sink reports the frames it rejected when it exits", async () => {
+    const dir = await tempDir();
+    const ep = await endpoints();
+    const sink = runApp(BIN.sink, [join(dir, "out.txt"), "--bind", ep.results, "--quiet"]);
+    await sink.waitFor(/listening/);
+    const [host, port] = ep.results.replace("tcp://", "").split(":");
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const s = connect(Number(port), host, () => {
+          s.write(Buffer.from("\u001b]52;c;junk\u0007 not ZMTP at all\r\n".repeat(20)));
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 200);
+        });
+        s.on("error", () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    sink.child.kill("SIGTERM");
+    expect(await sink.exited, sink.stderr()).toBe(0);
+    expect(sink.stderr()).toMatch(/warning: [1-9]\d* malformed or unauthorised frames? rejected/);
+    expectClean("sink stderr", sink.stderr());
+  }, 60_000);
 });
