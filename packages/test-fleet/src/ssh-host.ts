@@ -138,6 +138,15 @@ function onAuth(ctx: HandlerContext, host: HostRuntime, auth: AuthContext): void
   auth.reject(["publickey"]);
 }
 
+/** What a `hostile-stderr` host writes: escapes, controls, bidi, a non-UTF-8 byte, a forged line. */
+const HOSTILE_STDERR = Buffer.concat([
+  Buffer.from(
+    "\u001b]52;c;ZXZpbA==\u0007\u001b[2J\u001b[Hnul\u0000bel\u0007 cr\r, host: 10.9.9.9, result: 999 days \u202eevil\u0085 ",
+  ),
+  Buffer.from([0xff, 0x0a]),
+  Buffer.from("worker_id: w_1, host: 10.9.9.8, result: 998 days\n"),
+]);
+
 function finish(channel: ServerChannel, code: number): void {
   channel.exit(code);
   channel.end();
@@ -150,6 +159,10 @@ function runCommand(ctx: HandlerContext, conn: ConnState, channel: ServerChannel
     case "exit-status":
       channel.stderr.write("uptime: simulated failure\n");
       finish(channel, 3);
+      return;
+    case "hostile-stderr":
+      channel.stderr.write(HOSTILE_STDERR);
+      finish(channel, 1);
       return;
     case "huge-output": {
       let sent = 0;
