@@ -151,8 +151,9 @@ export class Collector extends TypedEmitter<CollectorEvents> {
       trust: this.trust,
       lingerMs,
       sendHighWaterMark: 10_000,
-      // Bounded: when writes fall behind we stop reading, and workers block at their HWM.
-      receiveHighWaterMark: 10_000,
+      // Bounded, per peer: when writes fall behind we stop reading, and workers block at their HWM;
+      // a flooding peer's backlog stays this small.
+      receiveHighWaterMark: 1000,
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 5000,
       logger: this.logger,

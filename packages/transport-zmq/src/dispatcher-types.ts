@@ -80,10 +80,13 @@ export interface WorkerInfo {
   peer: string;
 }
 
+/** Why a worker left the registry: silent, said bye, unreachable, reconnected, or cut off for malformed frames. */
+export type WorkerLostReason = "timeout" | "bye" | "unreachable" | "replaced" | "cut-off";
+
 /** Events of a {@link Dispatcher}. */
 export type DispatcherEvents = {
   "worker-joined": [WorkerInfo];
-  "worker-lost": [WorkerInfo & { reason: "timeout" | "bye" | "unreachable" | "replaced"; requeued: number }];
+  "worker-lost": [WorkerInfo & { reason: WorkerLostReason; requeued: number }];
   progress: [{ job: string } & JobProgress];
   "job-done": [JobReport];
   reject: [RejectInfo];

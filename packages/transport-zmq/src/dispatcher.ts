@@ -7,6 +7,7 @@ import type {
   DispatcherOptions,
   JobSpec,
   WorkerInfo,
+  WorkerLostReason,
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
@@ -123,7 +124,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
       sendHighWaterMark: 100_000,
-      receiveHighWaterMark: 100_000,
+      // Per peer: a flooding peer's backlog stays in its own pipe, bounded, not in our memory.
+      receiveHighWaterMark: 1000,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       logger: this.logger,
@@ -153,6 +155,10 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       closed: () => this.closed,
       onMessage: (message, identity) => this.onMessage(message, identity),
       onReject: (code, message, peer) => this.rejects.add(code, message, peer),
+      onCutOff: (identity) => {
+        const w = this.workers.get(identity.toString("latin1"));
+        if (w) this.lose(w, "cut-off");
+      },
     });
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.rejects.add("HANDSHAKE", message, address),
@@ -448,7 +454,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
   }
 
-  private lose(w: WorkerState, reason: "timeout" | "bye" | "unreachable" | "replaced"): void {
+  private lose(w: WorkerState, reason: WorkerLostReason): void {
     if (this.workers.get(w.key) !== w) return;
     this.workers.delete(w.key);
     let requeued = 0;

@@ -13,6 +13,7 @@ export type {
   DispatcherOptions,
   JobSpec,
   WorkerInfo,
+  WorkerLostReason,
 } from "./dispatcher-types.js";
 export type { JobProgress, JobReport, JobRun } from "./job-state.js";
 export {

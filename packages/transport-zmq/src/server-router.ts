@@ -8,7 +8,7 @@ import {
   ZapHandler,
 } from "./curve.js";
 import type { Logger } from "./logger.js";
-import { configureSocket, MAX_BATCH, type RejectCode } from "./socket-util.js";
+import { configureSocket, MAX_BATCH, RECEIVE_BATCH, type RejectCode, yieldToLoop } from "./socket-util.js";
 import { isLocalEndpoint, LOOPBACK_NETWORKS, TrustList } from "./trust.js";
 
 /** What a server exposes, for the apps to say at start-up. */
@@ -107,10 +107,20 @@ export async function bindServerRouter(
   return router.lastEndpoint ?? endpoint;
 }
 
+/** Malformed frames after which a peer (routing id) is cut off: its messages are dropped unread. */
+export const CUT_OFF_AFTER = 100;
+/** Most peers remembered for their malformed-frame count or cut-off. */
+const MAX_TRACKED_PEERS = 10_000;
+
 /**
  * Reads a server ROUTER until it is closed, handing on each protocol message it carries (see
  * {@link decodeRouterFrames}). A handler that throws is logged: a bug on one message must not stop
  * the server. `afterEach` may return a promise to wait for before reading on (backpressure).
+ *
+ * Fair under flood: after {@link RECEIVE_BATCH} messages the loop yields to the event loop, so that
+ * heartbeats and sends keep their schedule however fast peers send; a peer whose malformed frames
+ * reach {@link CUT_OFF_AFTER} is cut off (reported once through `onCutOff`), its messages dropped
+ * unread from then on.
  */
 export async function serveRouter(
   router: zmq.Router,
@@ -120,13 +130,32 @@ export async function serveRouter(
     closed: () => boolean;
     onMessage: (message: Message, identity: Buffer) => void;
     onReject: (code: RejectCode, message: string, peer: string) => void;
+    onCutOff?: (identity: Buffer, malformed: number) => void;
     afterEach?: () => Promise<void> | undefined;
   },
 ): Promise<void> {
+  const malformed = new Map<string, number>();
+  const cutOff = new Set<string>();
+  const reject = (code: RejectCode, message: string, peer: string) => {
+    o.onReject(code, message, peer);
+    const n = (malformed.get(peer) ?? 0) + 1;
+    if (malformed.size >= MAX_TRACKED_PEERS && !malformed.has(peer)) malformed.clear();
+    malformed.set(peer, n);
+    if (n === CUT_OFF_AFTER) {
+      if (cutOff.size >= MAX_TRACKED_PEERS) cutOff.clear();
+      cutOff.add(peer);
+      malformed.delete(peer);
+      o.onReject("CUT_OFF", `peer cut off after ${n} malformed frames; its messages are dropped`, peer);
+      o.onCutOff?.(Buffer.from(peer, "hex"), n);
+    }
+  };
+  let handled = 0;
   try {
     for await (const frames of router) {
+      if (++handled % RECEIVE_BATCH === 0) await yieldToLoop();
+      if (cutOff.size > 0 && cutOff.has(frames[0]!.toString("hex"))) continue;
       try {
-        decodeRouterFrames(frames, o.onMessage, o.onReject);
+        decodeRouterFrames(frames, o.onMessage, reject);
       } catch (error) {
         o.logger.error?.(`${o.owner} failed to handle a message`, { error: String(error) });
       }
