@@ -227,7 +227,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     if (!server) {
       let key: HostKey;
       if (sharedKey) key = alternate ? createHostKey() : sharedKey;
-      else key = derivedHostKey(index, alternate);
+      else key = derivedHostKey(index, alternate, alternate ? undefined : publicLines![index - firstIndex]);
       server = new SshServer({ hostKeys: [{ key: key.parsed }] }, (client) => handleClient(ctx, client));
       servers.set(sharedKey ? sharedId : id, server);
     }
