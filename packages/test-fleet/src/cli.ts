@@ -265,7 +265,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     process.stdout.write(
-      `${JSON.stringify({ ...shards.ready, ...(agent ? { agentSocket: agent.socketPath } : {}) })}\n`,
+      `${JSON.stringify({ ...shards.ready, ...(agent ? { agentSocket: agent.socketPath, agentPid: agent.pid } : {}) })}\n`,
     );
     const why = await Promise.race([signalled, shards.died]);
     log(`${why}: stopping ${processes} processes`);
@@ -291,7 +291,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const ready = {
     ready: true,
-    ...(agent ? { agentSocket: agent.socketPath } : {}),
+    ...(agent ? { agentSocket: agent.socketPath, agentPid: agent.pid } : {}),
     hosts: fleet.hosts.length,
     dir: fleet.dir,
     inventory: fleet.inventoryPath,
