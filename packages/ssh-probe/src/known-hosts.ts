@@ -211,7 +211,8 @@ export class KnownHosts {
     const cacheKey = `${name} ${keyB64}`;
     if (this.cache.has(cacheKey)) return this.cache.get(cacheKey);
     const verdict = this.decide(name, keyBlob, keyB64);
-    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    // Oldest verdict out first: a fleet larger than the cache never empties it all at once.
+    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(cacheKey, verdict);
     return verdict;
   }

@@ -35,7 +35,7 @@ export interface HandlerContext {
   stats: FleetStats;
   sockets: Set<Socket>;
   /** Hands a socket to the ssh2 server that serves the right host key. */
-  inject(socket: Socket, alternateKey: boolean): void;
+  inject(socket: Socket, index: number, alternateKey: boolean): void;
   debug(message: string): void;
 }
 
@@ -93,7 +93,7 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
     return;
   }
   connStates.set(socket, conn);
-  ctx.inject(socket, host.behaviour === "changed-hostkey");
+  ctx.inject(socket, host.index, host.behaviour === "changed-hostkey");
 }
 
 /** The ssh2 server's `connection` listener, shared by every host. */
