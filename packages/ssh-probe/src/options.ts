@@ -22,6 +22,7 @@ export interface ResolvedOptions {
   maxOutputBytes: number;
   pool: { maxConnections: number; idleTimeoutMs: number } | undefined;
   perHostConcurrency: number;
+  sshConfig: string | string[] | false | undefined;
   logger: ProbeLogger | undefined;
 }
 
@@ -80,6 +81,17 @@ export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
   if (options.passphrase !== undefined && typeof options.passphrase !== "string") {
     throw new TypeError(`Expected \`passphrase\` to be a string, got ${describe(options.passphrase)}`);
   }
+  const sc = options.sshConfig;
+  if (
+    sc !== undefined &&
+    sc !== false &&
+    !(typeof sc === "string" && sc !== "") &&
+    !(Array.isArray(sc) && sc.every((f) => typeof f === "string" && f !== ""))
+  ) {
+    throw new TypeError(
+      `Expected \`sshConfig\` to be a file path, an array of paths or false, got ${describe(sc)}`,
+    );
+  }
   let pool: ResolvedOptions["pool"];
   const p = options.pool ?? true;
   if (p === true) pool = { maxConnections: 1000, idleTimeoutMs: 60_000 };
@@ -114,6 +126,7 @@ export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
     maxOutputBytes: int("maxOutputBytes", options.maxOutputBytes, 65_536, 1),
     pool,
     perHostConcurrency: int("perHostConcurrency", options.perHostConcurrency, 8, 1),
+    sshConfig: sc,
     logger: options.logger,
   };
 }
