@@ -9,6 +9,7 @@ export default defineConfig({
     // Tests run against the sources of workspace packages, not their dist.
     alias: {
       "@uptime/protocol": src("packages/protocol"),
+      "@uptime/inventory": src("packages/inventory"),
       "@uptime/ssh-probe": src("packages/ssh-probe"),
       "@uptime/transport-zmq": src("packages/transport-zmq"),
       "@uptime/test-fleet": src("packages/test-fleet"),
