@@ -152,6 +152,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
     const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
+    if (spec.stored) job.markStored(spec.stored.seqs, spec.stored.failed);
     this.jobs.set(id, job);
     const start = this.jobStart(job);
     for (const w of this.workers.values()) this.sendTo(w, start);
@@ -301,7 +302,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.counters.receipts++;
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
-    let fresh = 0;
+    const fresh: number[] = [];
     for (const seq of msg.seqs) {
       if (seq >= job.total) {
         this.rejects.add(
@@ -313,15 +314,17 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       }
       const r = job.markReceipted(seq);
       if (!r) continue;
-      fresh++;
+      fresh.push(seq);
       const owner = r.owner;
       if (owner) {
         const set = owner.inFlight.get(job);
         if (set?.delete(seq)) owner.inFlightCount--;
       }
     }
-    this.counters.receipted += fresh;
-    job.failed += Math.min(msg.failed ?? 0, fresh);
+    this.counters.receipted += fresh.length;
+    const failed = Math.min(msg.failed ?? 0, fresh.length);
+    job.failed += failed;
+    if (fresh.length > 0) this.emit("receipted", { job: job.id, seqs: fresh, failed });
     this.emit("progress", { job: job.id, ...job.progress() });
     if (job.complete) this.finish(job, false);
   }

@@ -79,6 +79,17 @@ export class JobState<Owner> {
     });
   }
 
+  /** Marks tasks stored in an earlier run of the job as receipted (seqs out of range are ignored). */
+  markStored(seqs: Iterable<number>, failed = 0): void {
+    for (const seq of seqs) {
+      if (Number.isInteger(seq) && seq >= 0 && seq < this.total && this.state[seq] === QUEUED) {
+        this.state[seq] = RECEIPTED;
+        this.receipted++;
+      }
+    }
+    this.failed += Math.min(failed, this.receipted);
+  }
+
   get queued(): number {
     return this.total - this.receipted - this.inFlight - this.abandoned.length;
   }
