@@ -11,6 +11,7 @@ export default defineConfig({
       // Before "@uptime/protocol", which would otherwise match it as a prefix.
       "@uptime/protocol/check": fileURLToPath(new URL("./packages/protocol/src/check.ts", import.meta.url)),
       "@uptime/protocol": src("packages/protocol"),
+      "@uptime/inventory": src("packages/inventory"),
       "@uptime/ssh-probe": src("packages/ssh-probe"),
       "@uptime/transport-zmq": src("packages/transport-zmq"),
       "@uptime/sink-store": src("packages/sink-store"),

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { bins, firstLine, start, stopAll } from "./pipeline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const libraries = ["protocol", "ssh-probe", "transport-zmq", "sink-store", "report-core"];
+const libraries = ["protocol", "inventory", "ssh-probe", "transport-zmq", "sink-store", "report-core"];
 const apps = [
   ["sender", "uptime-sender"],
   ["worker", "uptime-worker"],
@@ -92,6 +92,7 @@ check("npm install the tarballs into an empty project", () =>
 
 const expected = {
   protocol: ["encode", "decode", "PROTOCOL_VERSION", "DecodeError"],
+  inventory: ["parseTarget", "parseInventory", "InventoryBuilder", "expandHosts", "parseGroups"],
   "ssh-probe": ["createProbe", "parseUptime", "parseTarget", "parseInventory"],
   "transport-zmq": ["Dispatcher", "WorkerLink", "Collector", "generateKeyPair"],
   "sink-store": ["SinkStore", "SeqSet", "formatResult", "StoreWriteError"],

@@ -27,7 +27,8 @@ import {
   readKeyPair,
   writeKeyPair,
 } from "@uptime/transport-zmq";
-import { readInventory } from "./inventory.js";
+import { type Inventory, readHostList } from "./inventory.js";
+import { planJob } from "./resume.js";
 import { VERSION } from "./version.js";
 
 const PROGRESS = ["auto", "bar", "plain", "off"] as const;
@@ -39,9 +40,64 @@ export const spec = {
   usage: [
     "uptime-sender HOSTFILE [WATERMARK]",
     "uptime-sender - < hosts.txt",
+    "uptime-sender -w 'web[01-12].dc1,@db' -x web07.dc1",
+    "uptime-sender --rerun-failed results.ndjson --codes AUTH,CONNECT_TIMEOUT",
+    "uptime-sender hosts.txt --resume",
     "uptime-sender hosts.txt --bind tcp://*:5557 --job nightly",
   ],
   flags: {
+    hosts: {
+      type: "string",
+      short: "w",
+      value: "HOSTS",
+      multiple: true,
+      description:
+        "hosts as pdsh -w: a comma list with ranges and @groups (repeatable; with or instead of HOSTFILE)",
+    },
+    exclude: {
+      type: "string",
+      short: "x",
+      value: "HOSTS",
+      multiple: true,
+      description:
+        "leave these hosts out, as pdsh -x (ranges and @groups; without user/port: any user and port)",
+    },
+    "groups-file": {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_GROUPS_FILE",
+      description: "groups for @name, ClusterShell's simple format: one 'name: hosts...' per line",
+    },
+    "max-hosts": {
+      type: "string",
+      value: "N",
+      env: "UPTIME_MAX_HOSTS",
+      default: "1000000",
+      description: "most hosts a range, a group or the whole host list may expand to",
+    },
+    "rerun-failed": {
+      type: "string",
+      value: "RESULTS",
+      description:
+        "only the hosts whose latest result in RESULTS (the sink's NDJSON or text output) is an error; with HOSTFILE or -w, only those of them",
+    },
+    codes: {
+      type: "string",
+      value: "CODES",
+      description: "with --rerun-failed: only these error codes, comma-separated (AUTH,CONNECT_TIMEOUT)",
+    },
+    resume: {
+      type: "boolean",
+      description:
+        "continue the unfinished job of this same host list and command (after a crash or Ctrl-C): same job id, only hosts without a stored result are sent",
+    },
+    state: {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SENDER_STATE",
+      description:
+        "the job's state file (receipted hosts, for --resume); 'off' for none (default: $XDG_STATE_HOME/uptime-sender/<digest of hosts and command>.state)",
+    },
     bind: {
       type: "string",
       short: "b",
@@ -65,7 +121,6 @@ export const spec = {
     },
     watermark: {
       type: "string",
-      short: "w",
       value: "N",
       env: "UPTIME_WATERMARK",
       description:
@@ -127,8 +182,10 @@ export const spec = {
     "gen-key": GEN_KEY_FLAG,
     quiet: { type: "boolean", short: "q", env: "UPTIME_QUIET", description: "no progress and no summary" },
   },
-  epilog: `HOSTFILE lines: host, user@host, host:port, user@[v6addr]:port; blank lines and # comments are
-skipped; a bad line is reported with its line number and the rest are still sent. "-" reads standard input.
+  epilog: `HOSTFILE lines: host, user@host, host:port, user@[v6addr]:port, ranges (web[01-12].dc1,
+node[1-3,7]) and @groups, or several of these separated by commas; blank lines and # comments are skipped; a
+bad line is reported with its line number and the rest are still sent; a host seen twice is probed once.
+"-" reads standard input. -w is the host list since 0.2 (it was the watermark: use --watermark N).
 
 Exit codes: 0 every host has a result; 1 some hosts have none (abandoned after --max-attempts, or
 cancelled), or with --fail-on-error some results are errors; 2 usage error or unreadable HOSTFILE.`,
@@ -140,7 +197,19 @@ export const main = cliMain(spec, run, { genKey: (path) => writeKeyPair(path) })
 
 async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContext): Promise<number> {
   const [hostFile, watermarkArg, ...rest] = positionals;
-  if (!hostFile) throw new UsageError("uptime-sender: missing HOSTFILE (a path, or - for standard input)");
+  const hostsFlag = flags.hosts ?? [];
+  if (!hostFile && hostsFlag.length === 0 && !flags["rerun-failed"])
+    throw new UsageError(
+      "uptime-sender: missing HOSTFILE (a path, or - for standard input), -w HOSTS or --rerun-failed RESULTS",
+    );
+  for (const w of hostsFlag)
+    if (/^\d+$/.test(w))
+      throw new UsageError(
+        `uptime-sender: -w names hosts now, as in pdsh; for a watermark of ${w} use --watermark ${w}`,
+      );
+  if (flags.codes && !flags["rerun-failed"])
+    throw new UsageError("uptime-sender: --codes goes with --rerun-failed");
+  const maxHosts = parseInteger("--max-hosts", flags["max-hosts"], 1, Number.MAX_SAFE_INTEGER);
   if (rest.length > 0) throw new UsageError(`uptime-sender: unexpected arguments: ${rest.join(" ")}`);
   const watermark = watermarkArg ?? flags.watermark;
   const maxInFlight = watermark === undefined ? undefined : parseInteger("WATERMARK", watermark, 1);
@@ -152,17 +221,35 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
   const trust = trustOption(flags.trust);
-  const jobId = flags.job ?? randomUUID().slice(0, 8);
-  if (!/^[\w.:-]{1,64}$/.test(jobId))
+  if (flags.job !== undefined && !/^[\w.:-]{1,64}$/.test(flags.job))
     throw new UsageError(
-      `uptime-sender: job id "${jobId}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
+      `uptime-sender: job id "${flags.job}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
     );
   const log = createLogger(spec.name, { quiet: flags.quiet });
 
-  const inventory = await readInventory(hostFile);
+  const inventory = await readHostList({
+    ...(hostFile ? { hostFile } : {}),
+    hosts: hostsFlag,
+    exclude: flags.exclude ?? [],
+    ...(flags["groups-file"] ? { groupsFile: flags["groups-file"] } : {}),
+    maxHosts,
+    ...(flags["rerun-failed"] ? { rerunFailed: flags["rerun-failed"] } : {}),
+    ...(flags.codes
+      ? {
+          codes: flags.codes
+            .split(",")
+            .map((c) => c.trim())
+            .filter(Boolean),
+        }
+      : {}),
+  });
   for (const p of inventory.problems) log.warn(p);
+  if (inventory.failedBefore !== undefined)
+    log.info(
+      `${count(inventory.failedBefore, "host")} failed in ${flags["rerun-failed"]}${flags.codes ? ` (${flags.codes})` : ""}`,
+    );
   if (inventory.targets.length === 0) {
-    log.error(`no hosts to probe in ${hostFile}`);
+    log.error(`no hosts to probe${hostFile ? ` in ${hostFile}` : ""}`);
     return EXIT.failed;
   }
   const curve = flags["curve-secret"]
@@ -184,19 +271,35 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   });
   await dispatcher.bind();
   reportExposure(log, dispatcher.exposure);
+  // After bind: a second sender on the same port fails there first, naming the endpoint.
+  const plan = await planJob({
+    targets: inventory.targets,
+    command: flags.command,
+    jobId: flags.job,
+    resume: Boolean(flags.resume),
+    state: flags.state,
+    newId: () => randomUUID().slice(0, 8),
+  }).catch(async (err: unknown) => {
+    await dispatcher.close();
+    throw err;
+  });
+  for (const n of plan.notes) log.info(n);
+  const jobId = plan.jobId;
   dispatcher.on("worker-joined", (w) => log.info(`worker ${w.worker} joined (${w.capacity} slots)`));
   dispatcher.on("worker-lost", (w) => {
     const requeued = w.requeued ? `; ${w.requeued} of its hosts go back to the queue` : "";
     if (w.reason === "bye") log.info(`worker ${w.worker} left${requeued}`);
     else log.warn(`worker ${w.worker} lost (${w.reason})${requeued}`);
   });
+  dispatcher.on("receipted", (r) => plan.journal?.record(r.seqs, r.failed));
   const job = dispatcher.runJob({
     id: jobId,
     targets: inventory.targets,
     ...(flags.command ? { command: flags.command } : {}),
+    ...(plan.stored ? { stored: plan.stored } : {}),
   });
   log.info(
-    `job ${jobId}: ${count(job.total, "host")}${inventory.problems.length ? ` (${count(inventory.problems.length, "bad line")} skipped)` : ""}, waiting for workers on ${flags.bind}${curve ? " (CURVE)" : ""}`,
+    `job ${jobId}: ${count(job.total, "host")}${hostListNotes(inventory)}, waiting for workers on ${flags.bind}${curve ? " (CURVE)" : ""}`,
   );
   const onAbort = () => dispatcher.cancel(jobId, "sender interrupted");
   signal.addEventListener("abort", onAbort, { once: true });
@@ -223,6 +326,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   } finally {
     if (timer) clearInterval(timer);
     signal.removeEventListener("abort", onAbort);
+    plan.journal?.close(job.progress().receipted === job.total);
   }
   if (show) progress.finish(state());
   await dispatcher.close();
@@ -232,6 +336,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     process.stderr.write(
       `job ${report.id}: ${count(report.total, "host")}, ${count(report.receipted, "result")} (${report.receipted - report.failed} ok, ${report.failed} failed)` +
         `${report.abandoned.length ? `, ${report.abandoned.length} abandoned` : ""}${report.cancelled ? ", cancelled" : ""}` +
+        `${inventory.duplicates ? `, ${count(inventory.duplicates, "duplicate")} merged` : ""}` +
         ` in ${secs.toFixed(1)}s (${(report.receipted / Math.max(secs, 0.001)).toFixed(0)} hosts/s)\n`,
     );
     for (const a of report.abandoned.slice(0, 20))
@@ -261,4 +366,14 @@ function reportExposure(log: { info(m: string): void; warn(m: string): void }, e
       `without CURVE, any machine in ${e.trusted.join(", ")} can take tasks and send receipts; use --curve-secret to authenticate workers`,
     );
   }
+}
+
+/** ` (3 bad lines skipped, 2 duplicates merged, 4 excluded)` for the start line. */
+function hostListNotes(inv: Inventory): string {
+  const notes = [
+    inv.problems.length ? `${count(inv.problems.length, "bad line")} skipped` : "",
+    inv.duplicates ? `${count(inv.duplicates, "duplicate")} merged` : "",
+    inv.excluded ? `${inv.excluded} excluded` : "",
+  ].filter(Boolean);
+  return notes.length ? ` (${notes.join(", ")})` : "";
 }

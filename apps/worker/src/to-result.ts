@@ -1,7 +1,6 @@
-import type { MessageBody, Task } from "@uptime/protocol";
+import type { Task } from "@uptime/protocol";
 import type { CommandResult, ProbeResult } from "@uptime/ssh-probe";
-
-export type ResultBody = Extract<MessageBody, { t: "result" }>;
+import type { ResultBody } from "@uptime/transport-zmq";
 
 const MAX_TEXT = 8000;
 

@@ -159,8 +159,14 @@ export type Ready = v.InferOutput<typeof ReadySchema>;
 export type Credit = v.InferOutput<typeof CreditSchema>;
 export type Heartbeat = v.InferOutput<typeof HeartbeatSchema>;
 export type Bye = v.InferOutput<typeof ByeSchema>;
-export type Uptime = v.InferOutput<typeof UptimeSchema>;
-export type ProbeError = v.InferOutput<typeof ProbeErrorSchema>;
+/** The `uptime` of an ok result (ssh-probe's `Uptime` as it travels). */
+export type ResultUptime = v.InferOutput<typeof UptimeSchema>;
+/** The `error` of an error result: `code` and `message`. */
+export type ResultErrorDetail = v.InferOutput<typeof ProbeErrorSchema>;
+/** @deprecated Use {@link ResultUptime}; `Uptime` is also the name of ssh-probe's parsed uptime. */
+export type Uptime = ResultUptime;
+/** @deprecated Use {@link ResultErrorDetail}; `ProbeError` is also the name of ssh-probe's error class. */
+export type ProbeError = ResultErrorDetail;
 export type Result = v.InferOutput<typeof ResultSchema>;
 export type ResultOk = Extract<Result, { ok: true }>;
 export type ResultError = Extract<Result, { ok: false }>;

@@ -1,15 +1,9 @@
+import type { Target } from "@uptime/inventory";
 import type { Logger } from "@uptime/protocol/check";
 import type { ProbeErrorCode } from "./errors.js";
 
-/** One SSH destination. */
-export interface Target {
-  /** Host name, IPv4 address or IPv6 address (without brackets). */
-  host: string;
-  /** TCP port; falls back to {@link ProbeOptions.port}. */
-  port?: number;
-  /** Login user; falls back to {@link ProbeOptions.username}. */
-  user?: string;
-}
+/** One SSH destination (from @uptime/inventory): `port` falls back to {@link ProbeOptions.port}, `user` to {@link ProbeOptions.username}. */
+export type { Target };
 
 /** Parsed `uptime` output. */
 export interface Uptime {

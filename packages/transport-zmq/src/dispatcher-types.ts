@@ -52,6 +52,13 @@ export interface JobSpec {
   targets: string[];
   /** A command instead of `uptime`. */
   command?: string;
+  /**
+   * Tasks the sink already stored in an earlier run of this same job (same id, same targets in
+   * the same order): counted as receipted from the start and never sent. `failed` of them
+   * were errors. This is how a sender resumes a job after a crash.
+   * @default nothing stored
+   */
+  stored?: { seqs: Iterable<number>; failed?: number };
 }
 
 /** Counters the apps can show. */
@@ -88,6 +95,8 @@ export type DispatcherEvents = {
   "worker-joined": [WorkerInfo];
   "worker-lost": [WorkerInfo & { reason: WorkerLostReason; requeued: number }];
   progress: [{ job: string } & JobProgress];
+  /** Tasks newly receipted by one receipt message (`failed` of them errors): what a sender journals to resume. */
+  receipted: [{ job: string; seqs: number[]; failed: number }];
   "job-done": [JobReport];
   reject: [RejectInfo];
 };

@@ -183,6 +183,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
     const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
+    if (spec.stored) job.markStored(spec.stored.seqs, spec.stored.failed);
     this.jobs.set(id, job);
     const start = this.jobStart(job);
     for (const w of this.workers.values()) this.sendTo(w, start);
@@ -333,12 +334,12 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.counters.receipts++;
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
-    let fresh = 0;
+    const fresh: number[] = [];
     let notHeld = 0;
     for (const seq of msg.seqs) {
       const v = job.receipt(seq, from);
       if (v.kind === "receipted") {
-        fresh++;
+        fresh.push(seq);
         const set = v.holder.inFlight.get(job);
         if (set?.delete(seq)) v.holder.inFlightCount--;
       } else if (v.kind === "out-of-range") {
@@ -358,8 +359,10 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
         from.peer,
       );
     }
-    this.counters.receipted += fresh;
-    job.addFailed(Math.min(msg.failed ?? 0, fresh));
+    this.counters.receipted += fresh.length;
+    const failed = Math.min(msg.failed ?? 0, fresh.length);
+    job.addFailed(failed);
+    if (fresh.length > 0) this.emit("receipted", { job: job.id, seqs: fresh, failed });
     this.emit("progress", { job: job.id, ...job.progress() });
     if (job.complete) this.finish(job, false);
   }

@@ -72,3 +72,19 @@ describe("JobState", () => {
     expect(job.progress()).toMatchObject({ receipted: 1, inFlight: 1 });
   });
 });
+
+it("markStored: tasks stored by an earlier run of the job count as receipted and are never handed out", () => {
+  const job = new JobState<{ name: string }>("j", ["a", "b", "c", "d"], undefined);
+  job.markStored([0, 2, 2, 9, -1], 1);
+  expect(job.receipted).toBe(2);
+  expect(job.failed).toBe(1);
+  const sent: number[] = [];
+  for (let seq = job.next(); seq >= 0; seq = job.next()) {
+    sent.push(seq);
+    job.markInFlight(seq, w);
+  }
+  expect(sent).toEqual([1, 3]);
+  expect(job.receipt(1, w).kind).toBe("receipted");
+  expect(job.receipt(3, w).kind).toBe("receipted");
+  expect(job.complete).toBe(true);
+});

@@ -104,6 +104,17 @@ export class JobState<Owner extends Holder> {
     return this.counts.inFlight;
   }
 
+  /** Marks tasks stored in an earlier run of the job as receipted (seqs out of range are ignored). */
+  markStored(seqs: Iterable<number>, failed = 0): void {
+    for (const seq of seqs) {
+      if (Number.isInteger(seq) && seq >= 0 && seq < this.total && this.state[seq] === QUEUED) {
+        this.state[seq] = RECEIPTED;
+        this.counts.receipted++;
+      }
+    }
+    this.counts.failed += Math.min(failed, this.counts.receipted);
+  }
+
   get queued(): number {
     return this.total - this.counts.receipted - this.counts.inFlight - this.abandonedList.length;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { formatTarget, parseInventory, parseTarget } from "./target.js";
+import { parseInventory } from "./inventory.js";
+import { formatTarget, parseTarget } from "./target.js";
 
 describe("parseTarget / formatTarget", () => {
   test.each([
