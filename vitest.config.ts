@@ -8,9 +8,12 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources of workspace packages, not their dist.
     alias: {
+      // Before "@uptime/protocol", which would otherwise match it as a prefix.
+      "@uptime/protocol/check": fileURLToPath(new URL("./packages/protocol/src/check.ts", import.meta.url)),
       "@uptime/protocol": src("packages/protocol"),
       "@uptime/ssh-probe": src("packages/ssh-probe"),
       "@uptime/transport-zmq": src("packages/transport-zmq"),
+      "@uptime/sink-store": src("packages/sink-store"),
       "@uptime/test-fleet": src("packages/test-fleet"),
       "@uptime/cli-kit": src("packages/cli-kit"),
       "@uptime/report-core": src("packages/report-core"),

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { bins, firstLine, start, stopAll } from "./pipeline.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const libraries = ["protocol", "ssh-probe", "transport-zmq", "report-core"];
+const libraries = ["protocol", "ssh-probe", "transport-zmq", "sink-store", "report-core"];
 const apps = [
   ["sender", "uptime-sender"],
   ["worker", "uptime-worker"],
@@ -94,6 +94,7 @@ const expected = {
   protocol: ["encode", "decode", "PROTOCOL_VERSION", "DecodeError"],
   "ssh-probe": ["createProbe", "parseUptime", "parseTarget", "parseInventory"],
   "transport-zmq": ["Dispatcher", "WorkerLink", "Collector", "generateKeyPair"],
+  "sink-store": ["SinkStore", "SeqSet", "formatResult", "StoreWriteError"],
   "report-core": ["analyzeRuns", "readRunFile", "renderHtml", "formatReportText", "parseResultLine"],
 };
 for (const l of libraries) {
@@ -139,13 +140,16 @@ writeFileSync(
   join(project, "esm.ts"),
   `import { decode, encode, type Message } from "@uptime/protocol";
 import { createProbe, parseUptime, type ProbeResult } from "@uptime/ssh-probe";
-import { Dispatcher, generateKeyPair } from "@uptime/transport-zmq";
+import { SinkStore } from "@uptime/sink-store";
+import { Collector, Dispatcher, generateKeyPair, type ResultStore } from "@uptime/transport-zmq";
+const store: ResultStore = await SinkStore.open({ format: "text", print: false });
+const collector = new Collector({ store });
 const m: Message = { v: 1, t: "bye", worker: "w" };
 const r = decode(encode(m));
 const u = parseUptime(" 10:14:51 up 65 days, 17:07,  1 user,  load average: 0.00, 0.01, 0.05");
 const s: number | undefined = u?.seconds;
 const f = (x: ProbeResult) => (x.ok ? x.target : x.error.code);
-export { r, s, f, createProbe, Dispatcher, generateKeyPair };
+export { r, s, f, createProbe, Dispatcher, generateKeyPair, collector };
 `,
 );
 writeFileSync(

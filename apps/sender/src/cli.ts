@@ -216,6 +216,9 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     for (const a of report.abandoned.slice(0, 20))
       log.warn(`no result for ${a.target} after ${maxAttempts} attempts`);
   }
+  // Hosts without a receipt: never probed, or probed and not (yet) durably stored by the sink.
+  const unstored = report.total - report.receipted - report.abandoned.length;
+  if (unstored > 0) log.warn(`${count(unstored, "host")} not stored by the sink (no receipt)`);
   if (report.cancelled || report.abandoned.length > 0 || report.receipted < report.total) return EXIT.failed;
   if (flags["fail-on-error"] && report.failed > 0) return EXIT.failed;
   return EXIT.ok;

@@ -13,9 +13,8 @@ import {
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
+import { OUTPUT_FORMATS, type OutputFormat, SinkStore } from "@uptime/sink-store";
 import { Collector, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
-import { OUTPUT_FORMATS, type OutputFormat } from "./format.js";
-import { SinkStore } from "./store.js";
 import { JobSummary } from "./summary.js";
 import { VERSION } from "./version.js";
 
@@ -40,6 +39,12 @@ export const spec = {
       env: "UPTIME_SINK_FORMAT",
       default: "text",
       description: "output format: text (the original's lines), ndjson or csv",
+    },
+    record: {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SINK_RECORD",
+      description: "also append every result to FILE as NDJSON (history, whatever --format prints)",
     },
     quiet: {
       type: "boolean",
@@ -77,9 +82,11 @@ export const spec = {
       description: "log every rejected frame and duplicate",
     },
   },
-  epilog: `Output: one line per host, "worker_id: W_SLOT, host: H, result: 65 days, 17:07" or "..., error: CODE message".
+  epilog: `Output: one line per host, "worker_id: W_SLOT, host: H, result: 65 days, 17:07" or
+"..., error: CODE "message"" (host-controlled text escaped; see the README for the grammar).
 OUTFILE is appended to, with a journal beside it (OUTFILE.journal) so a restarted sink neither loses
-nor repeats a result. Summaries go to standard error.
+nor repeats a result. While the disk is full, results wait in memory and no receipts are sent;
+writing resumes when space returns. Summaries go to standard error.
 
 Exit codes: 0 ok, 1 runtime error, 2 usage error.`,
 } as const;
@@ -104,12 +111,17 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
       }
     : undefined;
 
+  const recordFile = flags.record;
+  if (recordFile !== undefined && recordFile === outFile)
+    throw new UsageError(`uptime-sink: --record ${recordFile} is the OUTFILE too; name another file`);
   const store = await SinkStore.open({
     format,
     print: !flags.quiet,
     fsync: !flags["no-fsync"],
     warn: log.warn,
+    error: log.error,
     ...(outFile ? { outFile } : {}),
+    ...(recordFile ? { recordFile } : {}),
   });
   const summaries = new Map<string, JobSummary>();
   const summaryOf = (job: string) => {
@@ -150,15 +162,25 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
 
   await collector.bind();
   log.info(
-    `listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${curve ? ", CURVE on" : ""}`,
+    `listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${recordFile ? `, recording to ${recordFile} (ndjson)` : ""}${curve ? ", CURVE on" : ""}`,
   );
   await Promise.race([
     jobEnded,
     new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })),
   ]);
+  // Results waiting for a full disk are given up now (they have no receipt: the sender still
+  // counts them as unstored); what can be written still is, and receipted.
+  store.stopRetrying();
   await collector.close();
   await store.close();
-  const m = collector.metrics() as { rejected?: number };
-  if (m.rejected) log.warn(`${m.rejected} malformed or unauthorised frames were rejected`);
+  const m = collector.metrics();
+  if (m.rejects.total > 0) log.warn(`${count(m.rejects.total, "malformed or unauthorised frame")} rejected`);
+  const { unstored } = store.metrics();
+  if (unstored > 0) {
+    log.error(
+      `${count(unstored, "result")} could not be stored and got no receipt; the sender counts those hosts as unstored`,
+    );
+    return EXIT.failed;
+  }
   return EXIT.ok;
 }

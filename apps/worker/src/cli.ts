@@ -129,6 +129,29 @@ export const spec = {
       default: "30s",
       description: "overall time per probe",
     },
+    retries: {
+      type: "string",
+      value: "N",
+      env: "UPTIME_SSH_RETRIES",
+      default: "0",
+      description:
+        "extra attempts after a connect timeout, unreachable host or lost connection (before the command starts)",
+    },
+    "handshake-retries": {
+      type: "string",
+      value: "N",
+      env: "UPTIME_SSH_HANDSHAKE_RETRIES",
+      default: "6",
+      description:
+        "extra attempts when sshd drops the connection before its banner (MaxStartups), with backoff",
+    },
+    "per-host-concurrency": {
+      type: "string",
+      value: "N",
+      env: "UPTIME_SSH_PER_HOST_CONCURRENCY",
+      default: "8",
+      description: "SSH handshakes at once per resolved address (lowered by itself when sshd drops them)",
+    },
     "keep-connections": {
       type: "string",
       value: "N",
@@ -220,6 +243,9 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     connectTimeoutMs: parseDuration("--connect-timeout", flags["connect-timeout"]),
     commandTimeoutMs: parseDuration("--command-timeout", flags["command-timeout"]),
     deadlineMs: parseDuration("--deadline", flags.deadline),
+    retries: parseInteger("--retries", flags.retries, 0, 100),
+    handshakeRetries: parseInteger("--handshake-retries", flags["handshake-retries"], 0, 100),
+    perHostConcurrency: parseInteger("--per-host-concurrency", flags["per-host-concurrency"], 1, 10_000),
     ...(flags["no-agent"] ? { agent: false as const } : flags.agent ? { agent: flags.agent } : {}),
     ...(flags.user ? { username: flags.user } : {}),
     ...(flags.identity.length > 0 ? { identityFiles: flags.identity } : {}),

@@ -1,7 +1,9 @@
 import { connect as netConnect, type Socket } from "node:net";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
-import { classifyError, ProbeError, type Stage } from "./errors.js";
+import { type AgentPool, isAgentError } from "./agent.js";
+import { classifyError, PreBannerError, ProbeError, type Stage } from "./errors.js";
+import { useFastVerify } from "./fast-crypto.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -17,19 +19,35 @@ export interface Connection {
 
 export interface ConnectParams {
   poolKey: string;
+  /** Name for messages and errors. */
   host: string;
+  /** Address to connect to (the resolved `host`); `host` when absent. */
+  address?: string | undefined;
   port: number;
   username: string;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
-  agent: string | undefined;
+  /** The probe's shared ssh-agent client; undefined for no agent. */
+  agent: AgentPool | undefined;
   identities: readonly Identity[];
   identityProblems: readonly string[];
+  /** Host-key algorithms to offer, in order; undefined for ssh2's default. */
+  hostKeyAlgorithms?: string[] | undefined;
   /** Undefined when host keys are not checked. */
   verifyHostKey: ((key: Buffer) => HostKeyVerdict) | undefined;
 }
 
 function noop(): void {}
+
+const CLOSED_BY_REMOTE = Symbol("closed by remote");
+
+/**
+ * A close or reset by the peer (a socket error, or ssh2's "connection lost before handshake"), as opposed to our
+ * own timeout or abort, which are ProbeErrors.
+ */
+function isDrop(reason: unknown): boolean {
+  return !(reason instanceof ProbeError) || reason.cause === CLOSED_BY_REMOTE;
+}
 
 /**
  * Opens TCP (our own socket, so we own the connect timeout and errno mapping), then the SSH handshake and
@@ -42,7 +60,14 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     let stage: Stage = "connect";
     let hostKeyVerdict: HostKeyVerdict;
     const authNotes: string[] = [];
-    const sock = netConnect({ host: params.host, port: params.port });
+    // The agent could not be asked (unreachable, dropped, refused to sign): if nothing else authenticates, the
+    // probe fails with AGENT, not AUTH, since the host never saw our agent's keys.
+    let agentFailure: string | undefined;
+    const sock = netConnect({ host: params.address ?? params.host, port: params.port });
+    // ssh2 sets _remoteVer when it has parsed the server's identification string; sshd over MaxStartups may
+    // write a line of text but never that before closing. (A listener of our own on the socket would start it
+    // flowing before ssh2 reads from it.)
+    const bannerSeen = () => (client as unknown as { _remoteVer?: string })._remoteVer !== undefined;
     const client = new ssh2.Client();
     // ssh2 can emit errors after we are done (e.g. a readyTimeout's second error); never let one crash us.
     sock.on("error", noop);
@@ -73,7 +98,16 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       cleanup();
       client.destroy();
       sock.destroy();
-      reject(classifyError(reason, stage, params.host));
+      const error = classifyError(reason, stage, params.host);
+      if (stage === "handshake" && !bannerSeen() && isDrop(reason)) {
+        reject(
+          new PreBannerError("HANDSHAKE", `${error.message} (before the SSH banner: sshd MaxStartups?)`, {
+            cause: reason,
+          }),
+        );
+        return;
+      }
+      reject(error);
     }
 
     function onError(err: Error): void {
@@ -84,6 +118,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       // Agent and signing errors are reported while ssh2 goes on with the next method: keep them for the message.
       if (err.level === "agent" || (err.level === "client-authentication" && stage === "auth")) {
         authNotes.push(err.message);
+        if (err.level === "agent" || isAgentError(err)) agentFailure ??= err.message;
         return;
       }
       fail(hostKeyVerdict ?? err);
@@ -98,6 +133,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         new ProbeError(
           stage === "auth" ? "AUTH" : "HANDSHAKE",
           `connection closed by remote during ${stage}`,
+          {
+            cause: CLOSED_BY_REMOTE,
+          },
         ),
       );
     }
@@ -121,7 +159,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     }
 
     const methods: AnyAuthMethod[] = [];
-    if (params.agent) methods.push({ type: "agent", username: params.username, agent: params.agent });
+    if (params.agent) {
+      methods.push({ type: "agent", username: params.username, agent: params.agent.forConnection(signal) });
+    }
     for (const identity of params.identities) {
       methods.push({ type: "publickey", username: params.username, key: identity.key });
     }
@@ -147,10 +187,23 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         fail(new ProbeError("KEY", `no usable agent or identity file (${why})`));
       } else {
         const tried = [
-          ...(params.agent ? [`agent ${params.agent}`] : []),
+          ...(params.agent ? [`agent ${params.agent.socketPath}`] : []),
           ...params.identities.map((i) => i.path),
         ].join(", ");
         const notes = authNotes.length > 0 ? `; ${authNotes.join("; ")}` : "";
+        if (agentFailure !== undefined) {
+          fail(
+            new ProbeError(
+              "AGENT",
+              `ssh-agent at ${params.agent?.socketPath} could not be used for ${params.username}@${params.host}: ${agentFailure}` +
+                (params.identities.length > 0
+                  ? ` (identity files ${params.identities.map((i) => i.path).join(", ")} refused)`
+                  : ""),
+            ),
+          );
+          callback(false);
+          return;
+        }
         fail(
           new ProbeError(
             "AUTH",
@@ -182,6 +235,9 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         username: params.username,
         readyTimeout: 0,
         authHandler: authHandler as never,
+        ...(params.hostKeyAlgorithms
+          ? { algorithms: { serverHostKey: params.hostKeyAlgorithms as never } }
+          : {}),
         ...(verify
           ? {
               hostVerifier: (key: Buffer) => {
@@ -191,6 +247,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
             }
           : {}),
       });
+      useFastVerify(client);
     }
 
     sock.once("connect", onConnect);

@@ -19,6 +19,7 @@ test.each([
   [level("client-timeout"), "handshake", "HANDSHAKE"],
   [level("protocol"), "handshake", "HANDSHAKE"],
   [level("client-authentication"), "auth", "AUTH"],
+  [level("agent"), "auth", "AGENT"],
   [level("client-dns"), "connect", "DNS"],
 ] as const)("%s during %s maps to %s, keeping the message", (err, stage, code) => {
   const e = classifyError(err, stage, "bzz");

@@ -8,6 +8,7 @@ export const PROBE_ERROR_CODES = [
   "CONNECT_TIMEOUT",
   "HANDSHAKE",
   "AUTH",
+  "AGENT",
   "HOSTKEY_UNKNOWN",
   "HOSTKEY_MISMATCH",
   "HOSTKEY_REVOKED",
@@ -20,6 +21,7 @@ export const PROBE_ERROR_CODES = [
   "ABORTED",
   "KEY",
   "LOCAL",
+  "BAD_TARGET",
 ] as const;
 
 /** One of {@link PROBE_ERROR_CODES}. */
@@ -31,6 +33,7 @@ export const RETRIABLE_CODES: ReadonlySet<ProbeErrorCode> = new Set([
   "UNREACHABLE",
   "HANDSHAKE",
   "CLOSED",
+  "AGENT",
 ]);
 
 /** A classified failure of one probe stage; carries the underlying error as `cause`. */
@@ -44,6 +47,12 @@ export class ProbeError extends Error {
     this.exitStatus = options?.exitStatus;
   }
 }
+
+/**
+ * The server closed or reset the connection before its SSH banner: the way sshd drops connections over
+ * `MaxStartups`. Always worth another attempt after a backoff (see `handshakeRetries`).
+ */
+export class PreBannerError extends ProbeError {}
 
 /** Where a connection was when something went wrong. */
 export type Stage = "connect" | "handshake" | "auth" | "exec";
@@ -86,8 +95,10 @@ export function classifyError(err: unknown, stage: Stage, host: string): ProbeEr
     case "client-dns":
       return new ProbeError("DNS", message, opts);
     case "client-authentication":
-    case "agent":
       return new ProbeError("AUTH", message, opts);
+    case "agent":
+      // Talking to our own ssh-agent failed: nothing the host did.
+      return new ProbeError("AGENT", message, opts);
     case "client-timeout":
     case "handshake":
     case "protocol":

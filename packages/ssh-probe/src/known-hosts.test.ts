@@ -3,10 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { fingerprint, HASHED_WARN, KnownHosts, knownHostsName } from "./known-hosts.js";
+import {
+  fingerprint,
+  HASHED_WARN,
+  KnownHosts,
+  knownHostsName,
+  orderHostKeyAlgorithms,
+} from "./known-hosts.js";
 
-const blob = (seed: number) => {
-  const type = Buffer.from("ssh-ed25519");
+const blob = (seed: number, keyType = "ssh-ed25519") => {
+  const type = Buffer.from(keyType);
   const b = Buffer.alloc(4 + type.length + 4 + 32, seed);
   b.writeUInt32BE(type.length, 0);
   type.copy(b, 4);
@@ -87,4 +93,37 @@ test("a known_hosts with many hashed entries warns once that each host scans the
   const few = new KnownHosts(fewer, "strict", { warn: (m) => warnings.push(m) });
   expect(few.check("10.0.0.1", 22, blob(1))).toBeUndefined();
   expect(warnings).toHaveLength(1);
+});
+
+test("a key of a type with no entry is unknown for that type, not changed (as OpenSSH)", () => {
+  const ecdsa = blob(7, "ecdsa-sha2-nistp256");
+  const text = `web1 ecdsa-sha2-nistp256 ${ecdsa.toString("base64")}\n`;
+  const strict = new KnownHosts(file(text), "strict", undefined);
+  expect(strict.knownTypes("web1", 22)).toEqual(["ecdsa-sha2-nistp256"]);
+  expect(strict.check("web1", 22, ecdsa)).toBeUndefined();
+  const unknown = strict.check("web1", 22, blob(1));
+  expect(unknown?.code).toBe("HOSTKEY_UNKNOWN");
+  expect(unknown?.message).toMatch(/keys of other types are known: ecdsa-sha2-nistp256/);
+  // Another ECDSA key is a changed key.
+  expect(strict.check("web1", 22, blob(8, "ecdsa-sha2-nistp256"))?.code).toBe("HOSTKEY_MISMATCH");
+
+  const acceptNew = new KnownHosts(file(text), "accept-new", undefined);
+  expect(acceptNew.check("web1", 22, blob(1))).toBeUndefined();
+  expect(acceptNew.knownTypes("web1", 22)).toEqual(["ecdsa-sha2-nistp256", "ssh-ed25519"]);
+  expect(acceptNew.check("web1", 22, blob(2))?.code).toBe("HOSTKEY_MISMATCH");
+});
+
+test("host-key algorithms of the known types are asked for first", () => {
+  expect(orderHostKeyAlgorithms([])).toBeUndefined();
+  expect(orderHostKeyAlgorithms(["ecdsa-sha2-nistp256"])?.slice(0, 2)).toEqual([
+    "ecdsa-sha2-nistp256",
+    "ssh-ed25519",
+  ]);
+  expect(orderHostKeyAlgorithms(["ssh-rsa"])?.slice(0, 4)).toEqual([
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+    "ssh-rsa",
+    "ssh-ed25519",
+  ]);
+  expect(orderHostKeyAlgorithms(["ssh-rsa", "ssh-ed25519"])).toHaveLength(7);
 });

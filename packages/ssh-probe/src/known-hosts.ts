@@ -24,6 +24,34 @@ export function fingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** ssh2's host-key algorithms in its default preference order. */
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa",
+];
+
+/** The signature algorithms that prove a host key of `keyType` (an RSA key signs with three). */
+function algorithmsOf(keyType: string): string[] {
+  return keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [keyType];
+}
+
+/**
+ * The host-key algorithms to offer, as OpenSSH orders them: those of the key types already known for the host
+ * first, then the rest. Undefined (the library default) when no type is known.
+ */
+export function orderHostKeyAlgorithms(knownTypes: readonly string[]): string[] | undefined {
+  const preferred = DEFAULT_HOST_KEY_ALGORITHMS.filter((alg) =>
+    knownTypes.some((t) => algorithmsOf(t).includes(alg)),
+  );
+  if (preferred.length === 0) return undefined;
+  return [...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((alg) => !preferred.includes(alg))];
+}
+
 function keyTypeOf(blob: Buffer): string {
   if (blob.length < 4) return "unknown";
   const len = blob.readUInt32BE(0);
@@ -93,6 +121,7 @@ export const HASHED_WARN = 1000;
 export class KnownHosts {
   private entries: Entry[] | undefined;
   private readonly cache = new Map<string, HostKeyVerdict>();
+  private readonly typesCache = new Map<string, string[]>();
   private pending: string[] = [];
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -159,6 +188,22 @@ export class KnownHosts {
     return this.entries;
   }
 
+  private candidates(name: string): Entry[] {
+    this.load();
+    return [...(this.byName.get(name.toLowerCase()) ?? []), ...this.scanned.filter((e) => matches(e, name))];
+  }
+
+  /** Key types (`ssh-ed25519`, `ssh-rsa`, ...) known for `host`:`port`, in file order, without duplicates. */
+  knownTypes(host: string, port: number): string[] {
+    const name = knownHostsName(host, port);
+    const cached = this.typesCache.get(name);
+    if (cached) return cached;
+    const types = [...new Set(this.candidates(name).map((e) => e.keyType))];
+    if (this.typesCache.size >= MAX_CACHE) this.typesCache.clear();
+    this.typesCache.set(name, types);
+    return types;
+  }
+
   /** Checks `keyBlob` (SSH wire format) presented by `host`:`port`. */
   check(host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
     const name = knownHostsName(host, port);
@@ -179,29 +224,35 @@ export class KnownHosts {
     if (this.revoked.has(keyB64)) {
       return new ProbeError("HOSTKEY_REVOKED", `host key ${describe()} of ${name} is marked @revoked`);
     }
-    let known = false;
-    const candidates = [
-      ...(this.byName.get(name.toLowerCase()) ?? []),
-      ...this.scanned.filter((entry) => matches(entry, name)),
-    ];
-    for (const entry of candidates) {
+    // As OpenSSH: only an entry of the presented key's type can make it a changed key; a key of a type with no
+    // entry is new for that type, even when keys of other types are known.
+    const keyType = keyTypeOf(keyBlob);
+    let sameType = false;
+    const otherTypes = new Set<string>();
+    for (const entry of this.candidates(name)) {
+      if (entry.keyType !== keyType) {
+        otherTypes.add(entry.keyType);
+        continue;
+      }
       if (entry.keyB64 === keyB64) return undefined;
-      known = true;
+      sameType = true;
     }
-    if (known) {
+    if (sameType) {
       return new ProbeError(
         "HOSTKEY_MISMATCH",
-        `host key of ${name} changed: it presented ${describe()}, which is not the key in ${this.path}`,
+        `host key of ${name} changed: it presented ${describe()}, which is not the ${keyType} key in ${this.path}`,
       );
     }
     if (this.policy === "accept-new") {
-      this.add(name, keyTypeOf(keyBlob), keyB64);
+      this.add(name, keyType, keyB64);
       this.logger?.info?.(`added ${name} (${describe()}) to ${this.path}`);
       return undefined;
     }
+    const others =
+      otherTypes.size > 0 ? `; keys of other types are known: ${[...otherTypes].join(", ")}` : "";
     return new ProbeError(
       "HOSTKEY_UNKNOWN",
-      `no host key for ${name} in ${this.path} (it presented ${describe()})`,
+      `no ${keyType} host key for ${name} in ${this.path} (it presented ${describe()}${others})`,
     );
   }
 
@@ -209,6 +260,7 @@ export class KnownHosts {
     const entry: Entry = { marker: undefined, patterns: [name], hashed: undefined, keyType, keyB64 };
     this.load().push(entry);
     this.index(entry);
+    this.typesCache.delete(name);
     this.pending.push(`${name} ${keyType} ${keyB64}\n`);
     if (!this.scheduled) {
       this.scheduled = true;

@@ -1,6 +1,15 @@
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
-import type { HostKeyPolicy, ProbeLogger, ProbeOptions } from "./types.js";
+import {
+  checkChoice,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkString,
+  checkTimeout,
+  optionError,
+} from "@uptime/protocol/check";
+import type { HostKeyPolicy, PoolOptions, ProbeLogger, ProbeOptions } from "./types.js";
 
 /** Options with defaults applied and values checked. */
 export interface ResolvedOptions {
@@ -17,6 +26,7 @@ export interface ResolvedOptions {
   commandTimeoutMs: number;
   deadlineMs: number;
   retries: number;
+  handshakeRetries: number;
   command: string;
   maxOutputBytes: number;
   pool: { maxConnections: number; idleTimeoutMs: number } | undefined;
@@ -24,27 +34,52 @@ export interface ResolvedOptions {
   logger: ProbeLogger | undefined;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === "string") return `"${value}"`;
-  if (typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
-  return Array.isArray(value) ? "an array" : typeof value;
-}
+/** Every option name of {@link ProbeOptions}; the type below fails to compile when one is missing. */
+const OPTION_NAMES = [
+  "concurrency",
+  "username",
+  "port",
+  "agent",
+  "identityFiles",
+  "passphrase",
+  "knownHosts",
+  "hostKeyPolicy",
+  "connectTimeoutMs",
+  "handshakeTimeoutMs",
+  "commandTimeoutMs",
+  "deadlineMs",
+  "retries",
+  "handshakeRetries",
+  "command",
+  "maxOutputBytes",
+  "pool",
+  "perHostConcurrency",
+  "logger",
+] as const satisfies readonly (keyof ProbeOptions)[];
+const POOL_OPTION_NAMES = [
+  "maxConnections",
+  "idleTimeoutMs",
+] as const satisfies readonly (keyof PoolOptions)[];
+const CALL_OPTION_NAMES = ["signal", "command"] as const;
+type Unlisted = Exclude<keyof ProbeOptions, (typeof OPTION_NAMES)[number]>;
+// A new option in ProbeOptions must be added to OPTION_NAMES, or it would be refused as unknown.
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
 
-function int(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`Expected \`${name}\` to be an integer >= ${min}, got ${describe(value)}`);
-  }
-  return value;
-}
+/** Limits that keep an option from failing every probe later instead of the call now. */
+export const OPTION_LIMITS = {
+  concurrency: 1_000_000,
+  port: 65_535,
+  retries: 1000,
+  handshakeRetries: 1000,
+  maxOutputBytes: 1 << 30,
+  maxConnections: 1_000_000,
+  perHostConcurrency: 10_000,
+  /** Command length (the protocol's limit for a task's command). */
+  command: 4096,
+} as const;
 
-function str(name: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`Expected \`${name}\` to be a non-empty string, got ${describe(value)}`);
-  }
-  return value;
-}
+const POLICIES: readonly HostKeyPolicy[] = ["strict", "accept-new", "off"];
 
 function defaultUser(): string {
   try {
@@ -54,64 +89,95 @@ function defaultUser(): string {
   }
 }
 
-/** Applies defaults and throws a TypeError naming the option for any misuse. */
-export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
+function resolvePool(value: unknown): ResolvedOptions["pool"] {
+  if (value === undefined || value === true) return { maxConnections: 1000, idleTimeoutMs: 60_000 };
+  if (value === false) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw optionError("pool", "a boolean or { maxConnections, idleTimeoutMs }", value);
   }
-  const policy = options.hostKeyPolicy ?? "strict";
-  if (!["strict", "accept-new", "off"].includes(policy)) {
-    throw new TypeError(
-      `Expected \`hostKeyPolicy\` to be "strict", "accept-new" or "off", got ${describe(policy)}`,
-    );
-  }
-  if (options.agent !== undefined && options.agent !== false && typeof options.agent !== "string") {
-    throw new TypeError(`Expected \`agent\` to be a socket path or false, got ${describe(options.agent)}`);
+  const p = value as Record<string, unknown>;
+  checkKnownKeys(p, POOL_OPTION_NAMES, "pool.");
+  return {
+    maxConnections: checkInteger("pool.maxConnections", p.maxConnections, 1000, {
+      min: 0,
+      max: OPTION_LIMITS.maxConnections,
+    }),
+    idleTimeoutMs: checkTimeout("pool.idleTimeoutMs", p.idleTimeoutMs, 60_000),
+  };
+}
+
+/**
+ * Applies defaults and throws a TypeError naming the option for any misuse: a wrong type, a value out of range
+ * (ports 1-65535, timeouts at most 2^31-1 ms), or an unknown option name (with the nearest known one).
+ */
+export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
+  const options = checkObject("options", input);
+  checkKnownKeys(options, OPTION_NAMES);
+  const { agent, identityFiles, passphrase, logger } = options;
+  if (agent !== undefined && agent !== false && (typeof agent !== "string" || agent.includes("\0"))) {
+    throw optionError("agent", "a socket path or false", agent);
   }
   if (
-    options.identityFiles !== undefined &&
-    (!Array.isArray(options.identityFiles) || options.identityFiles.some((f) => typeof f !== "string"))
+    identityFiles !== undefined &&
+    (!Array.isArray(identityFiles) || identityFiles.some((f) => typeof f !== "string" || f === ""))
   ) {
-    throw new TypeError(
-      `Expected \`identityFiles\` to be an array of paths, got ${describe(options.identityFiles)}`,
-    );
+    throw optionError("identityFiles", "an array of paths", identityFiles);
   }
-  if (options.passphrase !== undefined && typeof options.passphrase !== "string") {
-    throw new TypeError(`Expected \`passphrase\` to be a string, got ${describe(options.passphrase)}`);
+  if (passphrase !== undefined && typeof passphrase !== "string") {
+    throw optionError("passphrase", "a string", passphrase);
   }
-  let pool: ResolvedOptions["pool"];
-  const p = options.pool ?? true;
-  if (p === true) pool = { maxConnections: 1000, idleTimeoutMs: 60_000 };
-  else if (p === false) pool = undefined;
-  else if (typeof p === "object" && p !== null) {
-    pool = {
-      maxConnections: int("pool.maxConnections", p.maxConnections, 1000, 0),
-      idleTimeoutMs: int("pool.idleTimeoutMs", p.idleTimeoutMs, 60_000, 1),
-    };
-  } else {
-    throw new TypeError(
-      `Expected \`pool\` to be a boolean or { maxConnections, idleTimeoutMs }, got ${describe(p)}`,
-    );
+  if (logger !== undefined && (typeof logger !== "object" || logger === null)) {
+    throw optionError("logger", "an object with debug/info/warn/error methods", logger);
   }
-  const agent = options.agent === false ? undefined : (options.agent ?? process.env.SSH_AUTH_SOCK);
+  const socket = agent === false ? undefined : ((agent as string | undefined) ?? process.env.SSH_AUTH_SOCK);
+  const int = (name: keyof typeof OPTION_LIMITS, fallback: number, min: number) =>
+    checkInteger(name, options[name], fallback, { min, max: OPTION_LIMITS[name] });
   return {
-    concurrency: int("concurrency", options.concurrency, 100, 1),
-    username: str("username", options.username, defaultUser()),
-    port: options.port === undefined ? 22 : int("port", options.port, 22, 1),
-    agent: agent === "" ? undefined : agent,
-    identityFiles: options.identityFiles,
-    passphrase: options.passphrase,
-    knownHosts: str("knownHosts", options.knownHosts, join(homedir(), ".ssh", "known_hosts")),
-    hostKeyPolicy: policy,
-    connectTimeoutMs: int("connectTimeoutMs", options.connectTimeoutMs, 10_000, 1),
-    handshakeTimeoutMs: int("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000, 1),
-    commandTimeoutMs: int("commandTimeoutMs", options.commandTimeoutMs, 10_000, 1),
-    deadlineMs: int("deadlineMs", options.deadlineMs, 30_000, 1),
-    retries: int("retries", options.retries, 0, 0),
-    command: str("command", options.command, "uptime"),
-    maxOutputBytes: int("maxOutputBytes", options.maxOutputBytes, 65_536, 1),
-    pool,
-    perHostConcurrency: int("perHostConcurrency", options.perHostConcurrency, 8, 1),
-    logger: options.logger,
+    concurrency: int("concurrency", 100, 1),
+    username: checkString("username", options.username, defaultUser(), 256),
+    port: int("port", 22, 1),
+    agent: socket === "" ? undefined : socket,
+    identityFiles: identityFiles as string[] | undefined,
+    passphrase: passphrase as string | undefined,
+    knownHosts: checkString("knownHosts", options.knownHosts, join(homedir(), ".ssh", "known_hosts")),
+    hostKeyPolicy: checkChoice("hostKeyPolicy", options.hostKeyPolicy, "strict", POLICIES),
+    connectTimeoutMs: checkTimeout("connectTimeoutMs", options.connectTimeoutMs, 10_000),
+    handshakeTimeoutMs: checkTimeout("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000),
+    commandTimeoutMs: checkTimeout("commandTimeoutMs", options.commandTimeoutMs, 10_000),
+    deadlineMs: checkTimeout("deadlineMs", options.deadlineMs, 30_000),
+    retries: int("retries", 0, 0),
+    handshakeRetries: int("handshakeRetries", 6, 0),
+    command: checkString("command", options.command, "uptime", OPTION_LIMITS.command),
+    maxOutputBytes: int("maxOutputBytes", 65_536, 1),
+    pool: resolvePool(options.pool),
+    perHostConcurrency: int("perHostConcurrency", 8, 1),
+    logger: logger as ProbeLogger | undefined,
   };
+}
+
+/** Checks the options of one `probe()`/`probeAll()` call; `command` only where `allowCommand`. */
+export function checkCallOptions(
+  input: unknown,
+  allowCommand: boolean,
+): { signal: AbortSignal | undefined; command: string | undefined } {
+  const options = checkObject("options", input);
+  checkKnownKeys(options, allowCommand ? CALL_OPTION_NAMES : ["signal"]);
+  const { signal } = options;
+  if (signal !== undefined && !isAbortSignal(signal)) throw optionError("signal", "an AbortSignal", signal);
+  const command =
+    options.command === undefined
+      ? undefined
+      : checkString("command", options.command, "", OPTION_LIMITS.command);
+  return { signal: signal as AbortSignal | undefined, command };
+}
+
+function isAbortSignal(value: unknown): boolean {
+  const s = value as AbortSignal | null;
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    typeof s.aborted === "boolean" &&
+    typeof s.addEventListener === "function" &&
+    typeof s.removeEventListener === "function"
+  );
 }

@@ -1,16 +1,25 @@
 import { setMaxListeners } from "node:events";
+import { describeValue } from "@uptime/protocol/check";
 import type { ProbeResult, Target } from "./types.js";
 
 type Source = Iterable<string | Target> | AsyncIterable<string | Target>;
 
 function iterate(source: Source): AsyncIterator<string | Target> | Iterator<string | Target> {
+  if (typeof source === "string" || source instanceof String) {
+    // A string is iterable, one character at a time: probing "w", "e", "b", "1" is never what was meant.
+    throw new TypeError(
+      `Expected \`targets\` to be an iterable of targets, got a string (${describeValue(String(source))}); pass [target] for one`,
+    );
+  }
   if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
     return (source as AsyncIterable<string | Target>)[Symbol.asyncIterator]();
   }
   if (source && typeof (source as Iterable<unknown>)[Symbol.iterator] === "function") {
     return (source as Iterable<string | Target>)[Symbol.iterator]();
   }
-  throw new TypeError(`Expected targets to be an iterable or async iterable, got ${typeof source}`);
+  throw new TypeError(
+    `Expected \`targets\` to be an iterable or async iterable, got ${describeValue(source)}`,
+  );
 }
 
 /**

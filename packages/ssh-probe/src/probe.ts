@@ -1,5 +1,9 @@
+import { lookup } from "node:dns/promises";
 import { setMaxListeners } from "node:events";
+import { isIP } from "node:net";
+import { describeValue } from "@uptime/protocol/check";
 import PQueueImport from "p-queue";
+import { AgentPool } from "./agent.js";
 import {
   type Connection,
   type ExecResult,
@@ -7,38 +11,58 @@ import {
   openConnection,
   StaleConnectionError,
 } from "./connection.js";
-import { classifyError, ProbeError, RETRIABLE_CODES } from "./errors.js";
-import { installFastVerify } from "./fast-crypto.js";
+import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
 import { loadIdentities } from "./keys.js";
-import { KnownHosts } from "./known-hosts.js";
+import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
-import { resolveOptions } from "./options.js";
+import { checkCallOptions, resolveOptions } from "./options.js";
 import { ConnectionPool, endConnection } from "./pool.js";
 import { probeAll } from "./probe-all.js";
+import { backoffMs, waitBackoff } from "./retry.js";
 import { formatTarget, parseTarget } from "./target.js";
-import type {
-  CommandResult,
-  Probe,
-  ProbeCallOptions,
-  ProbeOptions,
-  ProbeResult,
-  ProbeStats,
-  Target,
-} from "./types.js";
+import type { CommandResult, Probe, ProbeOptions, ProbeResult, ProbeStats, Target } from "./types.js";
 import { parseUptime } from "./uptime.js";
 
 // p-queue is ESM-only: the CJS build gets it through require(esm), whose namespace the bundler's interop wraps
 // once more. Unwrap so both builds get the class.
 const PQueue = (PQueueImport as unknown as { default?: typeof PQueueImport }).default ?? PQueueImport;
 
-function toTarget(input: string | Target): { target: Target; label: string } {
+/** A target as `run` takes it: parsed, with the label its result carries. */
+interface ParsedTarget {
+  target: Target;
+  label: string;
+}
+
+function toTarget(input: unknown): ParsedTarget {
   if (typeof input === "string") return { target: parseTarget(input), label: input };
-  if (typeof input !== "object" || input === null || typeof input.host !== "string" || input.host === "") {
-    throw new TypeError(`Expected a target string or { host, port?, user? }, got ${JSON.stringify(input)}`);
+  const t = input as Partial<Target> | null;
+  if (
+    typeof t !== "object" ||
+    t === null ||
+    typeof t.host !== "string" ||
+    t.host === "" ||
+    (t.port !== undefined && typeof t.port !== "number") ||
+    (t.user !== undefined && typeof t.user !== "string")
+  ) {
+    throw new TypeError(`Expected a target string or { host, port?, user? }, got ${describeValue(input)}`);
   }
-  // Round-trip through the parser so objects get the same validation as strings.
-  const target = parseTarget(formatTarget(input));
-  return { target, label: formatTarget(input) };
+  // Round-trip through the parser so objects get the same validation as strings (a port of 70000 included).
+  const label = formatTarget(t as Target);
+  return { target: parseTarget(label), label };
+}
+
+/** The name a bad target's result carries: the string as given, else a short description. */
+function badTargetLabel(input: unknown): string {
+  const t = input as Partial<Target> | null;
+  if (typeof input === "string") return input;
+  if (typeof t === "object" && t !== null && typeof t.host === "string") {
+    return formatTarget({ host: t.host, ...(typeof t.user === "string" ? { user: t.user } : {}) });
+  }
+  return describeValue(input);
+}
+
+function badTarget(label: string, message: string): ProbeResult {
+  return { ok: false, target: label, error: { code: "BAD_TARGET", message }, durationMs: 0, attempts: 0 };
 }
 
 /**
@@ -53,11 +77,12 @@ function toTarget(input: string | Target): { target: Target; label: string } {
  */
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
-  installFastVerify();
   const logger = opts.logger;
   const { identities, problems } = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const knownHosts =
     opts.hostKeyPolicy === "off" ? undefined : new KnownHosts(opts.knownHosts, opts.hostKeyPolicy, logger);
+  // One agent client per probe: a few long-lived connections to the agent instead of one per login.
+  const agent = opts.agent === undefined ? undefined : new AgentPool(opts.agent);
   const pool = new ConnectionPool(opts.pool?.maxConnections ?? 0, opts.pool?.idleTimeoutMs ?? 1);
   const hostLimiter = new KeyedLimiter(opts.perHostConcurrency);
   const queue = new PQueue({ concurrency: opts.concurrency });
@@ -79,36 +104,60 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     );
   }
 
-  async function connect(target: Target, username: string, port: number, signal: AbortSignal) {
-    const destination = `${target.host}:${port}`;
-    const release = await hostLimiter.acquire(destination, signal);
+  /**
+   * A connection for `poolKey`: a pooled one when there is one, else a new one once a handshake slot for the
+   * resolved address is free (the wait is not charged to the connect timeout). While waiting, another probe may
+   * have returned a connection to the pool: it is taken instead of opening one more.
+   */
+  async function connect(
+    target: Target,
+    username: string,
+    port: number,
+    signal: AbortSignal,
+  ): Promise<{ conn: Connection; reused: boolean }> {
+    const poolKey = `${username}@${target.host}:${port}`;
+    const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    const permit = await hostLimiter.acquire(`${address}:${port}`, signal);
+    let outcome: "ok" | "dropped" | "other" = "other";
     try {
+      const pooled = opts.pool ? pool.take(poolKey) : undefined;
+      if (pooled) return { conn: pooled, reused: true };
       const conn = await openConnection(
         {
-          poolKey: `${username}@${destination}`,
+          poolKey,
           host: target.host,
+          address,
           port,
           username,
           connectTimeoutMs: opts.connectTimeoutMs,
           handshakeTimeoutMs: opts.handshakeTimeoutMs,
-          agent: opts.agent,
+          agent,
           identities,
           identityProblems: problems,
+          hostKeyAlgorithms: knownHosts
+            ? orderHostKeyAlgorithms(knownHosts.knownTypes(target.host, port))
+            : undefined,
           verifyHostKey: knownHosts ? (key) => knownHosts.check(target.host, port, key) : undefined,
         },
         signal,
       );
       pool.track(conn);
-      return conn;
+      outcome = "ok";
+      return { conn, reused: false };
+    } catch (err) {
+      if (err instanceof PreBannerError) outcome = "dropped";
+      throw err;
     } finally {
-      release();
+      permit.release(outcome);
     }
   }
 
+  /** Runs the command; `progress.commandStarted` tells the caller whether a failure may be retried. */
   async function attempt(
     target: Target,
     command: string,
     signal: AbortSignal,
+    progress: { commandStarted: boolean },
   ): Promise<{ exec: ExecResult; reused: boolean }> {
     const username = target.user ?? opts.username;
     const port = target.port ?? opts.port;
@@ -117,29 +166,38 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       commandTimeoutMs: opts.commandTimeoutMs,
       maxOutputBytes: opts.maxOutputBytes,
     };
+    const exec = async (c: Connection) => {
+      try {
+        return await execCommand(c, execParams, signal);
+      } catch (err) {
+        // Only a failure before the channel opened leaves the command unstarted.
+        if (!(err instanceof StaleConnectionError)) progress.commandStarted = true;
+        throw err;
+      }
+    };
     let conn: Connection | undefined = opts.pool
       ? pool.take(`${username}@${target.host}:${port}`)
       : undefined;
     let reused = conn !== undefined;
-    if (!conn) conn = await connect(target, username, port, signal);
-    let exec: ExecResult;
+    if (!conn) ({ conn, reused } = await connect(target, username, port, signal));
+    let result: ExecResult;
     try {
-      exec = await execCommand(conn, execParams, signal);
+      result = await exec(conn);
     } catch (err) {
       // A pooled connection the server dropped while idle: replace it once, transparently.
       if (!(reused && err instanceof StaleConnectionError) || signal.aborted) throw err;
       logger?.debug?.("pooled connection was dead, reconnecting", { target: formatTarget(target) });
-      conn = await connect(target, username, port, signal);
+      ({ conn } = await connect(target, username, port, signal));
       reused = false;
-      exec = await execCommand(conn, execParams, signal);
+      result = await exec(conn);
     }
     if (opts.pool && !closed) pool.release(conn);
     else endConnection(conn);
-    return { exec, reused };
+    return { exec: result, reused };
   }
 
-  async function run(input: string | Target, command: string, custom: boolean, signal?: AbortSignal) {
-    const { target, label } = toTarget(input);
+  async function run(parsed: ParsedTarget, command: string, custom: boolean, signal?: AbortSignal) {
+    const { target, label } = parsed;
     const started = performance.now();
     let attempts = 0;
     const fail = (e: ProbeError) =>
@@ -174,17 +232,29 @@ export function createProbe(options: ProbeOptions = {}): Probe {
             opts.deadlineMs,
           );
           try {
+            let retried = 0;
+            let handshakeRetried = 0;
             for (;;) {
               attempts++;
+              const progress = { commandStarted: false };
               try {
-                const { exec, reused } = await attempt(target, command, controller.signal);
+                const { exec, reused } = await attempt(target, command, controller.signal, progress);
                 return finish(exec, reused);
               } catch (err) {
                 const e = classifyError(err, "exec", target.host);
-                if (attempts > opts.retries || controller.signal.aborted || !RETRIABLE_CODES.has(e.code)) {
-                  return fail(e);
+                if (controller.signal.aborted || progress.commandStarted) return fail(e);
+                if (err instanceof PreBannerError && handshakeRetried < opts.handshakeRetries)
+                  handshakeRetried++;
+                else if (RETRIABLE_CODES.has(e.code) && retried < opts.retries) retried++;
+                else return fail(e);
+                const wait = backoffMs(retried + handshakeRetried);
+                logger?.debug?.("retrying", { target: label, code: e.code, attempt: attempts, waitMs: wait });
+                try {
+                  await waitBackoff(wait, controller.signal);
+                } catch (abort) {
+                  const a = classifyError(abort, "connect", target.host);
+                  return fail(new ProbeError(a.code, `${a.message} (last attempt: ${e.code} ${e.message})`));
                 }
-                logger?.debug?.("retrying", { target: label, code: e.code, attempt: attempts });
               }
             }
           } finally {
@@ -236,28 +306,28 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   }
 
   const probe: Probe = {
-    probe: ((input: string | Target, callOptions?: ProbeCallOptions & { command?: string }) => {
-      if (
-        callOptions?.command !== undefined &&
-        (typeof callOptions.command !== "string" || !callOptions.command)
-      ) {
-        throw new TypeError(
-          `Expected \`command\` to be a non-empty string, got ${typeof callOptions.command}`,
-        );
-      }
-      // Misuse (a bad target) rejects; everything about the host resolves.
-      try {
-        const custom = callOptions?.command !== undefined;
-        return run(input, callOptions?.command ?? opts.command, custom, callOptions?.signal);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+    // Misuse (bad options, a bad target) rejects, never throws: everything about the host resolves.
+    probe: (async (input: unknown, callOptions?: unknown) => {
+      const { signal, command } = checkCallOptions(callOptions, true);
+      return run(toTarget(input), command ?? opts.command, command !== undefined, signal);
     }) as Probe["probe"],
-    probeAll: (targets, callOptions) =>
-      probeAll(targets, (t, signal) => run(t, opts.command, false, signal) as Promise<ProbeResult>, {
-        concurrency: opts.concurrency,
-        ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
-      }),
+    probeAll: async function* (targets, callOptions) {
+      const { signal } = checkCallOptions(callOptions, false);
+      yield* probeAll(
+        targets,
+        (input, signal) => {
+          let parsed: ParsedTarget;
+          try {
+            parsed = toTarget(input);
+          } catch (err) {
+            // One bad target is that target's result; the others still run.
+            return Promise.resolve(badTarget(badTargetLabel(input), (err as Error).message));
+          }
+          return run(parsed, opts.command, false, signal) as Promise<ProbeResult>;
+        },
+        { concurrency: opts.concurrency, ...(signal ? { signal } : {}) },
+      );
+    },
     stats: (): ProbeStats => ({ queued: queue.size, running, idle: pool.size, open: pool.open.size }),
     close: async () => {
       if (closed) return;
@@ -265,6 +335,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       closing.abort();
       await queue.onIdle();
       pool.closeAll();
+      agent?.close();
       await knownHosts?.flush();
     },
   };

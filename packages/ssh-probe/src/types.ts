@@ -1,3 +1,4 @@
+import type { Logger } from "@uptime/protocol/check";
 import type { ProbeErrorCode } from "./errors.js";
 
 /** One SSH destination. */
@@ -24,12 +25,11 @@ export interface Uptime {
   load?: [number, number, number];
 }
 
-/** Receives diagnostics; the library never prints on its own. */
-export interface ProbeLogger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  info?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-}
+/**
+ * Receives diagnostics; the library never prints on its own. The one logger shape of every uptime package
+ * (`Logger` of `@uptime/protocol/check`): optional `debug`, `info`, `warn`, `error`, each `(message, fields?)`.
+ */
+export type ProbeLogger = Logger;
 
 /** Pool settings (see {@link ProbeOptions.pool}). */
 export interface PoolOptions {
@@ -114,6 +114,13 @@ export interface ProbeOptions {
    */
   retries?: number;
   /**
+   * Extra attempts, within the deadline, when the server closes or resets the connection before its SSH banner
+   * (how sshd drops connections over `MaxStartups`); not counted against `retries`. Every retry (of either kind)
+   * waits an exponential backoff with jitter first, and nothing is retried once the command has started.
+   * @default 6
+   */
+  handshakeRetries?: number;
+  /**
    * Command whose output is parsed as uptime output; output that does not parse gives PARSE.
    * @default "uptime"
    */
@@ -130,7 +137,9 @@ export interface ProbeOptions {
    */
   pool?: boolean | PoolOptions;
   /**
-   * New (unauthenticated) connections at once to one host:port, so that sshd's MaxStartups does not drop them.
+   * New (unauthenticated) connections at once to one address:port (after DNS, so aliases of one machine share the
+   * limit), so that sshd's MaxStartups does not drop them. Time spent waiting for a slot is not charged to
+   * `connectTimeoutMs` (it is to `deadlineMs`).
    * @default 8
    */
   perHostConcurrency?: number;

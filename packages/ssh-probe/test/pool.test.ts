@@ -77,15 +77,34 @@ test("perHostConcurrency bounds unauthenticated connections to one destination",
   expect(server.maxPreAuth).toBeLessThanOrEqual(3);
 });
 
-test("retries: a transient failure is retried within the deadline", async () => {
+test("retries: a connection dropped before the banner is retried by default, with backoff", async () => {
   const fx = useFixture();
   const server = await fx.server({ dropFirst: 1 });
-  const once = await fx.probe({ ...fast }).probe(`127.0.0.1:${server.port}`);
+  const once = await fx.probe({ ...fast, handshakeRetries: 0 }).probe(`127.0.0.1:${server.port}`);
   expect(once).toMatchObject({ ok: false, attempts: 1, error: { code: "HANDSHAKE" } });
+  expect(once.ok || once.error.message).toMatch(/before the SSH banner/);
   const fx2 = useFixture();
-  const server2 = await fx2.server({ dropFirst: 1 });
-  const r = await fx2.probe({ ...fast, retries: 2 }).probe(`127.0.0.1:${server2.port}`);
-  expect(r).toMatchObject({ ok: true, attempts: 2 });
+  const server2 = await fx2.server({ dropFirst: 3 });
+  const waits: number[] = [];
+  const logger = {
+    debug: (m: string, f?: Record<string, unknown>) => m === "retrying" && waits.push(f?.waitMs as number),
+  };
+  const r = await fx2.probe({ ...fast, logger }).probe(`127.0.0.1:${server2.port}`);
+  expect(r).toMatchObject({ ok: true, attempts: 4 });
+  // Exponential backoff with jitter: d/2..d for d = 100, 200, 400 ms.
+  expect(waits).toHaveLength(3);
+  waits.forEach((w, i) => {
+    expect(w).toBeGreaterThanOrEqual(50 * 2 ** i);
+    expect(w).toBeLessThanOrEqual(100 * 2 ** i);
+  });
+});
+
+test("retries: other transient failures only with `retries`; never once the command has started", async () => {
+  const fx = useFixture();
+  const server = await fx.server({ behaviour: "close-without-exit" });
+  const r = await fx.probe({ ...fast, retries: 3 }).probe(`127.0.0.1:${server.port}`);
+  expect(r).toMatchObject({ ok: false, attempts: 1, error: { code: "CLOSED" } });
+  expect(server.execs).toBe(1);
 });
 
 test("probeAll yields in completion order and reads ahead no more than concurrency", async () => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { appendFile, open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Result, Task } from "@uptime/protocol";
+import { SinkStore } from "@uptime/sink-store";
 import { onTestFinished } from "vitest";
 import { Collector, Dispatcher, type ResultStore, WorkerLink, type WorkerLinkOptions } from "../src/index.js";
 
@@ -32,53 +33,36 @@ export function connectable(endpoint: string): string {
 }
 
 /**
- * A small durable store: appends NDJSON with fsync, reloads the (job, seq) set on
- * construction, like the sink app's journal.
+ * The sink's real store (`@uptime/sink-store`, NDJSON, journal beside it), closed when the
+ * test ends; `failWrites` makes every write fail before it reaches the store (the disk gone).
  */
 export class FileStore implements ResultStore {
-  readonly keys = new Set<string>();
-  writes = 0;
-  /** Delay each write by this many ms (to simulate a slow disk). */
-  delayMs = 0;
   /** Fail every write (the disk is gone). */
   failWrites = false;
 
-  private constructor(readonly path: string) {}
+  private constructor(
+    readonly path: string,
+    private readonly store: SinkStore,
+  ) {}
 
   static async open(path: string): Promise<FileStore> {
-    const store = new FileStore(path);
-    let text = "";
-    try {
-      text = await readFile(path, "utf8");
-    } catch {}
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        const r = JSON.parse(line) as Result;
-        store.keys.add(`${r.job}/${r.seq}`);
-      } catch {
-        // a torn last line after a crash: not written, so not known
-      }
-    }
-    return store;
+    const store = await SinkStore.open({ outFile: path, format: "ndjson", print: false });
+    onTestFinished(() => store.close());
+    return new FileStore(path, store);
+  }
+
+  /** Results stored, by this store and before it on the same file. */
+  get count(): number {
+    return this.store.count;
   }
 
   has(job: string, seq: number): boolean {
-    return this.keys.has(`${job}/${seq}`);
+    return this.store.has(job, seq);
   }
 
   async write(results: Result[]): Promise<void> {
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failWrites) throw new Error("disk gone");
-    await appendFile(this.path, results.map((r) => `${JSON.stringify(r)}\n`).join(""));
-    const fh = await open(this.path, "r+");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    for (const r of results) this.keys.add(`${r.job}/${r.seq}`);
-    this.writes++;
+    await this.store.write(results);
   }
 
   /** Every stored line, in order. */

@@ -139,7 +139,7 @@ describe("failures", () => {
     runWorker(a, { id: "a", capacity: 10, delayMs: 5 });
     runWorker(b, { id: "b", capacity: 10, delayMs: 5 });
     const run = p.dispatcher.runJob({ id: "restart", targets: targets(600) });
-    await waitFor(() => p.store.keys.size >= 150, 10_000, "150 stored results");
+    await waitFor(() => p.store.count >= 150, 10_000, "150 stored results");
     // The disk goes away: what is being written now is never durable and never receipted.
     p.store.failWrites = true;
     await new Promise((r) => setTimeout(r, 30));
@@ -232,7 +232,7 @@ describe("failures", () => {
     await rebind(collector2);
     try {
       expect((await run.done).receipted).toBe(2000);
-      expect(store2.keys.size).toBe(2000);
+      expect(store2.count).toBe(2000);
     } finally {
       await collector2.close();
     }

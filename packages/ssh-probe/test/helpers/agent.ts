@@ -1,17 +1,25 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "./keys.js";
 
 export interface Agent {
   socketPath: string;
+  pid: number;
+  /** Ends the agent (SIGTERM; it removes its socket) and removes what the helper created. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Starts a real ssh-agent in the foreground on a temporary socket and ssh-adds the given keys. */
-export async function startAgent(keyPaths: string[]): Promise<Agent> {
-  const { dir, cleanup } = makeTempDir("ssh-probe-agent-");
-  const socketPath = join(dir, "agent.sock");
+/**
+ * Starts a real ssh-agent in the foreground on a temporary socket (or on `socketPath`, whose directory the
+ * caller owns) and ssh-adds the given keys.
+ */
+export async function startAgent(keyPaths: string[], at?: { socketPath: string }): Promise<Agent> {
+  const temp = at ? undefined : makeTempDir("ssh-probe-agent-");
+  const cleanup = temp ? temp.cleanup : () => rmSync(at!.socketPath, { force: true });
+  const socketPath = at ? at.socketPath : join(temp!.dir, "agent.sock");
+  // A socket left by an agent that was killed hard would make the new one fail to bind.
+  if (at) rmSync(socketPath, { force: true });
   let child: ChildProcess;
   try {
     child = spawn("ssh-agent", ["-D", "-a", socketPath], { stdio: "ignore" });
@@ -37,5 +45,5 @@ export async function startAgent(keyPaths: string[]): Promise<Agent> {
   for (const key of keyPaths) {
     execFileSync("ssh-add", [key], { env: { ...process.env, SSH_AUTH_SOCK: socketPath }, stdio: "pipe" });
   }
-  return { socketPath, stop };
+  return { socketPath, pid: child.pid!, stop };
 }

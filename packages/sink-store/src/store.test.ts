@@ -6,7 +6,6 @@ import type { Result } from "@uptime/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatResult } from "./format.js";
 import { SinkStore } from "./store.js";
-import { JobSummary } from "./summary.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -157,18 +156,5 @@ describe("SinkStore", () => {
     const text = await readFile(outFile, "utf8");
     expect(text.match(/^job,seq/gm)?.length).toBe(1);
     expect(text.trimEnd().split("\n").length).toBe(3);
-  });
-});
-
-describe("JobSummary", () => {
-  it("counts errors by code, keeps the slowest, buckets uptimes", () => {
-    const s = new JobSummary("j1");
-    for (let i = 0; i < 20; i++) s.add(result(i, i % 5 !== 0));
-    expect(s.ok).toBe(16);
-    expect(s.failed).toBe(4);
-    const text = s.format();
-    expect(text).toContain("failed by error: DNS 4");
-    expect(text).toContain("slowest: host19 0.02s");
-    expect(text).toContain("uptime: 30-90 days: 16");
   });
 });

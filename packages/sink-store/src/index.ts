@@ -1,0 +1,8 @@
+export { CSV_HEADER, formatResult, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
+export { SeqSet } from "./seq-set.js";
+export {
+  SinkStore,
+  type SinkStoreMetrics,
+  type SinkStoreOptions,
+  StoreWriteError,
+} from "./store.js";

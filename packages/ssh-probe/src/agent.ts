@@ -1,0 +1,431 @@
+import { createHash } from "node:crypto";
+import { connect as netConnect, type Socket } from "node:net";
+import ssh2, { type ParsedKey } from "ssh2";
+
+/*
+ * ssh-agent over a few long-lived connections. ssh2's own agent client opens a new connection to the agent's
+ * socket for every request; a burst of hundreds of logins then overflows the agent's listen backlog and some
+ * logins fail as if the host had refused the key. Here all logins share a few connections, with one request in
+ * flight on each and a queue for the rest, and the identity list is asked for once and kept until the agent
+ * changes. (Pipelining several requests on one connection stalls OpenSSH's agent: it may answer only the first
+ * of the requests it read at once until more bytes arrive. The agent is single-threaded, so nothing is lost.)
+ */
+
+const SSH_AGENT_FAILURE = 5;
+const SSH_AGENTC_REQUEST_IDENTITIES = 11;
+const SSH_AGENT_IDENTITIES_ANSWER = 12;
+const SSH_AGENTC_SIGN_REQUEST = 13;
+const SSH_AGENT_SIGN_RESPONSE = 14;
+const SSH_AGENT_RSA_SHA2_256 = 2;
+const SSH_AGENT_RSA_SHA2_512 = 4;
+/** The agent's answers are small; anything larger is a broken peer. */
+const MAX_MESSAGE = 256 * 1024;
+
+/** Tuning of an {@link AgentPool}; the defaults suit thousands of concurrent logins. */
+export interface AgentPoolOptions {
+  /** Long-lived connections to the agent. @default 4 */
+  connections?: number;
+  /** Requests written to one connection before its answer is read; more wait in a queue. @default 1 */
+  maxInFlight?: number;
+  /** Waits before each retry of a request the agent did not answer (its connection failed or closed).
+   * @default [50, 200, 600] */
+  retryDelaysMs?: readonly number[];
+}
+
+/**
+ * A failure to talk to the agent: no socket, connection refused or dropped, a malformed answer, or a refusal
+ * to sign with a key it listed. ssh2 reports it with `level: "agent"`; the probe maps it to `AGENT`, not `AUTH`.
+ */
+export class AgentError extends Error {
+  readonly level = "agent";
+  /** True when the agent could not be reached or its connection failed (a retry may succeed). */
+  readonly unreachable: boolean;
+  constructor(message: string, unreachable: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AgentError";
+    this.unreachable = unreachable;
+  }
+}
+
+/** Is `err` (as ssh2 reports it) a failure to talk to the agent? */
+export function isAgentError(err: unknown): err is AgentError {
+  return err instanceof AgentError;
+}
+
+interface Pending {
+  type: number;
+  resolve(body: Buffer): void;
+  reject(err: Error): void;
+}
+
+/** One connection to the agent: requests are written in order and answered in order. */
+class AgentLink {
+  readonly pending: Pending[] = [];
+  closed = false;
+  private buffer: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly sock: Socket,
+    private readonly onClose: (link: AgentLink, why: string) => void,
+  ) {
+    sock.on("data", (chunk: Buffer) => this.onData(chunk));
+    sock.on("error", (err) => this.close(`agent connection failed: ${err.message}`));
+    sock.on("close", () => this.close("agent closed the connection"));
+  }
+
+  request(type: number, payload: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      if (this.closed) {
+        reject(new AgentError("agent connection is closed", true));
+        return;
+      }
+      const head = Buffer.allocUnsafe(5);
+      head.writeUInt32BE(payload.length + 1, 0);
+      head[4] = type;
+      this.pending.push({ type, resolve, reject });
+      this.sock.write(payload.length > 0 ? Buffer.concat([head, payload]) : head);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    while (this.buffer.length >= 4) {
+      const len = this.buffer.readUInt32BE(0);
+      if (len === 0 || len > MAX_MESSAGE) {
+        this.close(`agent sent a malformed message (length ${len})`);
+        return;
+      }
+      if (this.buffer.length < 4 + len) return;
+      const body = this.buffer.subarray(4, 4 + len);
+      this.buffer = this.buffer.subarray(4 + len);
+      const req = this.pending.shift();
+      if (!req) {
+        this.close("agent sent an answer nobody asked for");
+        return;
+      }
+      req.resolve(body);
+    }
+  }
+
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.destroy();
+    const err = new AgentError(why, true);
+    for (const req of this.pending.splice(0)) req.reject(err);
+    this.onClose(this, why);
+  }
+}
+
+function readString(buf: Buffer, at: number): [Buffer, number] | undefined {
+  if (at + 4 > buf.length) return undefined;
+  const len = buf.readUInt32BE(at);
+  if (at + 4 + len > buf.length) return undefined;
+  return [buf.subarray(at + 4, at + 4 + len), at + 4 + len];
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function fingerprintOf(blob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** Counters of an {@link AgentPool}. */
+export interface AgentPoolStats {
+  /** Connections opened to the agent's socket. */
+  connects: number;
+  /** Requests answered (identity lists and signatures). */
+  requests: number;
+  /** Identity lists asked for. */
+  listings: number;
+  /** Requests retried after their connection failed. */
+  retries: number;
+  /** Connections open now. */
+  open: number;
+  /** Requests waiting for room on a connection. */
+  queued: number;
+}
+
+/**
+ * ssh-agent client shared by all connections of a probe: a few long-lived connections with a queue, the
+ * identity list kept until the agent changes (a connection to it is lost, or it refuses to sign with a listed
+ * key), and requests the agent did not answer retried after a short wait.
+ */
+export class AgentPool {
+  private readonly links: Array<AgentLink | undefined>;
+  private readonly connecting: Array<Promise<AgentLink> | undefined>;
+  private readonly inFlight: number[];
+  private readonly waiting: Array<() => void> = [];
+  private identities: Promise<ParsedKey[]> | undefined;
+  private closed = false;
+  /** When the agent was first found unreachable in the current outage; undefined while it answers. */
+  private downSince: number | undefined;
+  private readonly maxInFlight: number;
+  private readonly retryDelaysMs: readonly number[];
+  /** A request that starts after the agent has been unreachable this long is not retried. */
+  private readonly retryWindowMs: number;
+  private readonly counters = { connects: 0, requests: 0, listings: 0, retries: 0 };
+
+  constructor(
+    readonly socketPath: string,
+    options: AgentPoolOptions = {},
+  ) {
+    const n = options.connections ?? 4;
+    this.links = new Array<AgentLink | undefined>(n).fill(undefined);
+    this.connecting = new Array<Promise<AgentLink> | undefined>(n).fill(undefined);
+    this.inFlight = new Array<number>(n).fill(0);
+    this.maxInFlight = options.maxInFlight ?? 1;
+    this.retryDelaysMs = options.retryDelaysMs ?? [50, 200, 600];
+    this.retryWindowMs = this.retryDelaysMs.reduce((a, b) => a + b, 0);
+  }
+
+  stats(): AgentPoolStats {
+    return {
+      ...this.counters,
+      open: this.links.filter((l) => l !== undefined && !l.closed).length,
+      queued: this.waiting.length,
+    };
+  }
+
+  /** The agent's keys, asked for once and shared until the agent changes. */
+  listIdentities(signal?: AbortSignal): Promise<ParsedKey[]> {
+    if (!this.identities) {
+      this.counters.listings++;
+      const listing = this.send(SSH_AGENTC_REQUEST_IDENTITIES, Buffer.alloc(0), signal).then((body) =>
+        parseIdentities(body),
+      );
+      this.identities = listing;
+      // A failed listing is not kept: the next login asks again.
+      listing.catch(() => {
+        if (this.identities === listing) this.identities = undefined;
+      });
+    }
+    const list = this.identities;
+    if (!signal) return list;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      list.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  /** Asks the agent to sign `data` with `key` (one of its identities); resolves to the raw signature. */
+  async sign(key: ParsedKey, data: Buffer, hash: string | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const blob = key.getPublicSSH();
+    let flags = 0;
+    if (key.type === "ssh-rsa") {
+      if (hash === "sha256") flags = SSH_AGENT_RSA_SHA2_256;
+      else if (hash === "sha512") flags = SSH_AGENT_RSA_SHA2_512;
+    }
+    const payload = Buffer.allocUnsafe(4 + blob.length + 4 + data.length + 4);
+    let p = payload.writeUInt32BE(blob.length, 0);
+    p += blob.copy(payload, p);
+    p = payload.writeUInt32BE(data.length, p);
+    p += data.copy(payload, p);
+    payload.writeUInt32BE(flags, p);
+    let body: Buffer;
+    try {
+      body = await this.send(SSH_AGENTC_SIGN_REQUEST, payload, signal, SSH_AGENT_SIGN_RESPONSE);
+    } catch (err) {
+      if (err instanceof AgentError && !err.unreachable) {
+        // The agent no longer has this key (removed, locked, or a new agent): list again next time.
+        this.identities = undefined;
+        throw new AgentError(
+          `agent refused to sign with ${key.type} ${fingerprintOf(blob)} (removed from the agent, or the agent is locked?)`,
+          false,
+        );
+      }
+      throw err;
+    }
+    // string signature = string algorithm + string blob; ssh2 wants the blob.
+    const outer = readString(body, 1);
+    const algo = outer && readString(outer[0], 0);
+    const sig = outer && algo && readString(outer[0], algo[1]);
+    if (!sig) throw new AgentError("agent sent a malformed signature", false);
+    return sig[0];
+  }
+
+  /** An ssh2 agent for one connection: its requests go through this pool and stop when `signal` aborts. */
+  forConnection(signal: AbortSignal): InstanceType<typeof ssh2.BaseAgent> {
+    return new ConnectionAgent(this, signal);
+  }
+
+  /** Closes every connection to the agent; later requests fail. */
+  close(): void {
+    this.closed = true;
+    for (const link of this.links) link?.close("agent pool closed");
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  private async send(type: number, payload: Buffer, signal?: AbortSignal, expect?: number): Promise<Buffer> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const body = await this.sendOnce(type, payload, signal);
+        this.counters.requests++;
+        if (body[0] === SSH_AGENT_FAILURE) throw new AgentError("agent answered with failure", false);
+        const want = expect ?? SSH_AGENT_IDENTITIES_ANSWER;
+        if (body[0] !== want) {
+          throw new AgentError(`agent answered with message type ${body[0]} instead of ${want}`, false);
+        }
+        return body;
+      } catch (err) {
+        const delay = this.retryDelaysMs[attempt];
+        if (!(err instanceof AgentError && err.unreachable) || delay === undefined || this.closed) throw err;
+        // Retries bridge a restart or a dropped connection; an agent gone for longer fails each request at once
+        // (each still tries to connect, so a new agent at the same socket is used as soon as it is there).
+        if (this.downSince !== undefined && started - this.downSince > this.retryWindowMs) throw err;
+        if (signal?.aborted) throw signal.reason;
+        this.counters.retries++;
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private async sendOnce(type: number, payload: Buffer, signal?: AbortSignal): Promise<Buffer> {
+    if (this.closed) throw new AgentError("agent pool closed", true);
+    let slot = this.leastBusy();
+    while (this.inFlight[slot]! >= this.maxInFlight) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.closed) throw new AgentError("agent pool closed", true);
+      if (signal?.aborted) {
+        // Woken for a free connection we no longer want: hand it on.
+        this.waiting.shift()?.();
+        throw signal.reason;
+      }
+      slot = this.leastBusy();
+    }
+    this.inFlight[slot]!++;
+    try {
+      const link = await this.link(slot);
+      return await link.request(type, payload);
+    } finally {
+      this.inFlight[slot]!--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private leastBusy(): number {
+    let best = 0;
+    for (let i = 1; i < this.inFlight.length; i++) {
+      if (this.inFlight[i]! < this.inFlight[best]!) best = i;
+    }
+    return best;
+  }
+
+  private link(slot: number): Promise<AgentLink> {
+    const open = this.links[slot];
+    if (open && !open.closed) return Promise.resolve(open);
+    let pending = this.connecting[slot];
+    if (!pending) {
+      pending = new Promise<AgentLink>((resolve, reject) => {
+        this.counters.connects++;
+        const sock = netConnect(this.socketPath);
+        const onError = (err: NodeJS.ErrnoException) => {
+          sock.destroy();
+          reject(
+            new AgentError(
+              `cannot connect to ssh-agent at ${this.socketPath}: ${err.code ?? err.message}`,
+              true,
+              {
+                cause: err,
+              },
+            ),
+          );
+        };
+        sock.once("error", onError);
+        sock.once("connect", () => {
+          sock.removeListener("error", onError);
+          this.downSince = undefined;
+          const link = new AgentLink(sock, (lost) => {
+            if (this.links[slot] === lost) this.links[slot] = undefined;
+            // The agent may have been restarted with other keys: list them again.
+            this.identities = undefined;
+          });
+          this.links[slot] = link;
+          resolve(link);
+        });
+      });
+      this.connecting[slot] = pending;
+      const clear = () => {
+        if (this.connecting[slot] === pending) this.connecting[slot] = undefined;
+      };
+      pending.then(clear, (err: unknown) => {
+        clear();
+        this.downSince ??= Date.now();
+        // An agent we cannot reach may come back with other keys.
+        this.identities = undefined;
+        return err;
+      });
+    }
+    return pending;
+  }
+}
+
+function parseIdentities(body: Buffer): ParsedKey[] {
+  if (body.length < 5) throw new AgentError("agent sent a malformed identity list", false);
+  const count = body.readUInt32BE(1);
+  const keys: ParsedKey[] = [];
+  let at = 5;
+  for (let i = 0; i < count; i++) {
+    const blob = readString(body, at);
+    const comment = blob && readString(body, blob[1]);
+    if (!blob || !comment) throw new AgentError("agent sent a malformed identity list", false);
+    at = comment[1];
+    const parsed = ssh2.utils.parseKey(blob[0]);
+    // Key types ssh2 cannot use are skipped, as ssh2's own agent client does.
+    if (parsed instanceof Error || Array.isArray(parsed)) continue;
+    keys.push(parsed);
+  }
+  return keys;
+}
+
+/** The face ssh2 sees for one connection. */
+class ConnectionAgent extends ssh2.BaseAgent {
+  constructor(
+    private readonly pool: AgentPool,
+    private readonly signal: AbortSignal,
+  ) {
+    super();
+  }
+
+  override getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
+    this.pool.listIdentities(this.signal).then(
+      (keys) => cb(undefined, keys),
+      (err: unknown) => cb(asError(err)),
+    );
+  }
+
+  override sign(
+    pubKey: ParsedKey,
+    data: Buffer,
+    options: unknown,
+    cb?: (err: Error | undefined, signature?: Buffer) => void,
+  ): void {
+    const callback = typeof options === "function" ? (options as typeof cb) : cb;
+    const hash =
+      typeof options === "object" && options !== null ? (options as { hash?: unknown }).hash : undefined;
+    this.pool.sign(pubKey, data, typeof hash === "string" ? hash : undefined, this.signal).then(
+      (sig) => callback?.(undefined, sig),
+      (err: unknown) => callback?.(asError(err)),
+    );
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new AgentError(String(err), true);
+}

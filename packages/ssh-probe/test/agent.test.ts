@@ -1,0 +1,119 @@
+import { join } from "node:path";
+import { expect, onTestFinished, test } from "vitest";
+// The simulated fleet is a private workspace package used only by tests and benchmarks; imported from source.
+import { startFleet } from "../../test-fleet/src/index.js";
+import { AgentPool } from "../src/agent.js";
+import { createProbe } from "../src/index.js";
+import type { ProbeResult } from "../src/types.js";
+import { startAgent } from "./helpers/agent.js";
+import { makeTempDir } from "./helpers/keys.js";
+
+test("a real ssh-agent under 1,000 concurrent probes: every host ok, over a few agent connections", async () => {
+  const fleet = await startFleet({ hosts: 1000 });
+  onTestFinished(() => fleet.close());
+  const agent = await startAgent([fleet.clientKeyPath]);
+  onTestFinished(() => agent.stop());
+  const probe = createProbe({
+    agent: agent.socketPath,
+    identityFiles: [],
+    knownHosts: fleet.knownHostsPath,
+    concurrency: 1000,
+    pool: false,
+    // 1,000 handshakes at once, client and fleet in this process, on a loaded CI machine: generous limits.
+    deadlineMs: 240_000,
+    connectTimeoutMs: 120_000,
+    handshakeTimeoutMs: 120_000,
+    commandTimeoutMs: 120_000,
+  });
+  onTestFinished(() => probe.close());
+
+  const results = await Promise.all(fleet.hosts.map((h) => probe.probe(h.target)));
+  const failed = results
+    .filter((r) => !r.ok)
+    .map((r) => (r.ok ? "" : `${r.target}: ${r.error.code} ${r.error.message}`));
+  expect(failed).toEqual([]);
+  expect(fleet.stats().authOk).toBe(1000);
+}, 300_000);
+
+test("the agent pool lists identities once, signs over its few connections, and fails with AgentError without an agent", async () => {
+  const fleet = await startFleet({ hosts: 0 });
+  onTestFinished(() => fleet.close());
+  const agent = await startAgent([fleet.clientKeyPath]);
+  onTestFinished(() => agent.stop());
+  const pool = new AgentPool(agent.socketPath, { connections: 2, maxInFlight: 4 });
+  onTestFinished(() => pool.close());
+  const lists = await Promise.all(Array.from({ length: 50 }, () => pool.listIdentities()));
+  expect(lists.every((l) => l === lists[0])).toBe(true);
+  expect(lists[0]!.map((k) => `${k.type} ${k.getPublicSSH().toString("base64")}`)).toEqual([
+    fleet.clientPublicKey.split(" ").slice(0, 2).join(" "),
+  ]);
+  const key = lists[0]![0]!;
+  const data = Buffer.from("session data to sign");
+  const sigs = await Promise.all(Array.from({ length: 200 }, () => pool.sign(key, data, undefined)));
+  for (const sig of sigs) expect(key.verify(data, sig)).toBe(true);
+  const stats = pool.stats();
+  expect(stats).toMatchObject({ listings: 1, requests: 201, retries: 0 });
+  expect(stats.connects).toBeLessThanOrEqual(2);
+
+  const nowhere = new AgentPool(join(makeTempDir("ssh-probe-noagent-").dir, "missing.sock"), {
+    retryDelaysMs: [1, 1],
+  });
+  const err = await nowhere.listIdentities().catch((e: unknown) => e);
+  expect(err).toMatchObject({ name: "AgentError", level: "agent", unreachable: true });
+  expect((err as Error).message).toMatch(/cannot connect to ssh-agent at .*missing\.sock: ENOENT/);
+  expect(nowhere.stats()).toMatchObject({ connects: 3, retries: 2 });
+  // Down for longer than the retry window before a request starts: one connection attempt, no waiting.
+  await new Promise((r) => setTimeout(r, 5));
+  await expect(nowhere.listIdentities()).rejects.toMatchObject({ name: "AgentError" });
+  expect(nowhere.stats()).toMatchObject({ connects: 4, retries: 2 });
+});
+
+test("the agent killed mid-run: affected probes fail with AGENT after retries, never AUTH; a new agent at the same socket is used", async () => {
+  const fleet = await startFleet({ hosts: 200 });
+  onTestFinished(() => fleet.close());
+  const home = makeTempDir("ssh-probe-agent-restart-");
+  onTestFinished(home.cleanup);
+  const socketPath = join(home.dir, "agent.sock");
+  let agent = await startAgent([fleet.clientKeyPath], { socketPath });
+  onTestFinished(() => agent.stop());
+  const probe = createProbe({
+    agent: socketPath,
+    identityFiles: [],
+    knownHosts: fleet.knownHostsPath,
+    concurrency: 40,
+    pool: false,
+    retries: 1,
+    deadlineMs: 20_000,
+  });
+  onTestFinished(() => probe.close());
+
+  const results: ProbeResult[] = [];
+  let killed: Promise<void> | undefined;
+  for await (const r of probe.probeAll(fleet.hosts.map((h) => h.target))) {
+    results.push(r);
+    if (results.length === 40) killed = agent.stop();
+  }
+  await killed;
+  const codes = new Map<string, number>();
+  for (const r of results) {
+    const code = r.ok ? "ok" : r.error.code;
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+  }
+  expect([...codes.keys()].sort(), JSON.stringify([...codes])).toEqual(["AGENT", "ok"]);
+  expect(codes.get("ok")).toBeGreaterThanOrEqual(40);
+  for (const r of results) {
+    if (r.ok) continue;
+    // Retried once by the probe (retries: 1), after the agent client's own retries.
+    expect(r.attempts, r.error.message).toBe(2);
+    expect(r.error.message).toContain(socketPath);
+  }
+
+  // A new agent on the same socket: the same probe object picks it up.
+  agent = await startAgent([fleet.clientKeyPath], { socketPath });
+  const again: ProbeResult[] = [];
+  for await (const r of probe.probeAll(fleet.hosts.map((h) => h.target))) again.push(r);
+  const bad = again
+    .filter((r) => !r.ok)
+    .map((r) => (r.ok ? "" : `${r.target}: ${r.error.code} ${r.error.message}`));
+  expect(bad).toEqual([]);
+}, 120_000);

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import ssh2 from "ssh2";
+import { expect, onTestFinished, test } from "vitest";
+// The simulated fleet is a private workspace package used only by tests and benchmarks; imported from source.
+import { startFleet } from "../../test-fleet/src/index.js";
+import { fastVerifyStats } from "../src/fast-crypto.js";
+import { createProbe } from "../src/index.js";
+
+test("the cached host-key verify serves our connections only: ssh2 keys and clients elsewhere are untouched", async () => {
+  const fleet = await startFleet({ hosts: 20 });
+  onTestFinished(() => fleet.close());
+  const sample = ssh2.utils.parseKey(fleet.hostPublicKey);
+  if (sample instanceof Error || Array.isArray(sample)) throw new Error("cannot parse the fleet's host key");
+  const proto = Object.getPrototypeOf(sample) as { verify: unknown };
+  const original = proto.verify;
+
+  const probe = createProbe({
+    agent: false,
+    identityFiles: [fleet.clientKeyPath],
+    knownHosts: fleet.knownHostsPath,
+    pool: false,
+  });
+  onTestFinished(() => probe.close());
+  expect(proto.verify).toBe(original);
+
+  // While our probes run, sample the shared prototype on every turn of the event loop.
+  let samples = 0;
+  let changed = 0;
+  let sampling = true;
+  const sampleLoop = (): void => {
+    samples++;
+    if (proto.verify !== original) changed++;
+    if (sampling) setImmediate(sampleLoop);
+  };
+  setImmediate(sampleLoop);
+  const before = fastVerifyStats().verified;
+  // A plain ssh2 client in the same process, at the same time, verifies with ssh2's own code.
+  const host = fleet.hosts[0]!;
+  const bare = new ssh2.Client();
+  onTestFinished(() => {
+    bare.end();
+  });
+  const bareReady = new Promise<void>((resolve, reject) => {
+    bare.once("ready", () => resolve());
+    bare.once("error", reject);
+  });
+  bare.connect({
+    host: host.address,
+    port: host.port,
+    username: "fleet",
+    privateKey: readFileSync(fleet.clientKeyPath),
+  });
+  const results = await Promise.all(fleet.hosts.map((h) => probe.probe(h.target)));
+  await bareReady;
+  sampling = false;
+  expect(results.filter((r) => !r.ok)).toEqual([]);
+  expect(samples).toBeGreaterThan(0);
+  expect(changed).toBe(0);
+  expect(proto.verify).toBe(original);
+  // Exactly our 20 connections went through the cached verify; the bare client did not.
+  expect(fastVerifyStats().verified - before).toBe(20);
+});
