@@ -8,6 +8,9 @@
 //          --workers W (1: one worker process per node thread; the fleet has the other core) --regimes 0,50 --peers pdsh,pssh,probe
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
 //          --worker-node-flags="..." (V8/Node flags for the worker processes, e.g. --worker-node-flags=--max-semi-space-size=1)
+//          --shared-host-key (every simulated host serves one host key: the old best case; default: a key per host)
+// Also measures, in the same run, the unavoidable client crypto of one probe (bench/crypto-floor.mjs) and prints
+// the client CPU per host of ours and of the bare library as a multiple of it.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bins, firstLine, freePort, readUsage, start, startCommand, stopAll } from "../scripts/pipeline.mjs";
+import { measureCryptoFloor } from "./crypto-floor.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     "hosts-per-address": { type: "string", default: "1" },
     json: { type: "string", default: join(root, "bench/results/latest.json") },
     "worker-node-flags": { type: "string", default: "" },
+    "shared-host-key": { type: "boolean", default: false },
   },
 });
 const hosts = Number(values.hosts);
@@ -228,6 +233,7 @@ async function runProbeOnly(fleet) {
 }
 
 const results = [];
+const floors = [measureCryptoFloor().msPerProbe];
 for (const latency of values.regimes.split(",").map(Number)) {
   const dir = join(work, `fleet-${latency}`);
   const fleetProc = start(
@@ -244,6 +250,7 @@ for (const latency of values.regimes.split(",").map(Number)) {
       values["hosts-per-address"],
       "--out",
       dir,
+      ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
     ],
     { stdout: "pipe", stderr: "inherit" },
   );
@@ -294,6 +301,8 @@ for (const latency of values.regimes.split(",").map(Number)) {
   }
 }
 
+floors.push(measureCryptoFloor().msPerProbe);
+const floor = floors.reduce((a, b) => a + b, 0) / floors.length;
 const ours = (lat) => results.find((r) => r.latencyMs === lat && r.tool === "uptime-fleet");
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 console.log(
@@ -333,10 +342,21 @@ if (o0 && bare)
   console.log(
     `pipeline CPU per host over the bare probe library: ${fmt((100 * (o0.cpuMsPerHost - bare.cpuMsPerHost)) / bare.cpuMsPerHost, 1)}%`,
   );
+console.log(
+  `\ncrypto floor (one probe's unavoidable client crypto, this machine, this run): ${fmt(floor, 3)} ms (${floors.map((f) => fmt(f, 3)).join(", ")}); host keys: ${values["shared-host-key"] ? "one shared" : "one per host"}`,
+);
+for (const r of results.filter(
+  (x) => x.latencyMs === 0 && (x.tool === "uptime-fleet" || x.tool === "ssh-probe alone"),
+)) {
+  r.overFloor = r.cpuMsPerHost / floor;
+  console.log(
+    `${r.tool}: client CPU per host ${fmt(r.cpuMsPerHost, 3)} ms = ${fmt(r.overFloor, 2)}x the crypto floor`,
+  );
+}
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(
   values.json,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, workerNodeFlags, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, workerNodeFlags, sharedHostKey: values["shared-host-key"], cryptoFloorMs: floor, results }, null, 2)}\n`,
 );
 console.log(`\nresults written to ${values.json}`);
 rmSync(work, { recursive: true, force: true });

@@ -126,5 +126,25 @@ describe("CLI contract", () => {
     const second = startSender(hosts, ep);
     expect(await second.exited).toBe(1);
     expect(second.stderr()).toMatch(/address already in use|EADDRINUSE/i);
+    expect(second.stderr()).toContain(ep.tasks);
+  }, 30_000);
+
+  it("sender and sink say at start-up what they expose; --trust widens it, loudly, and a bad CIDR is a usage error", async () => {
+    const ep = await endpoints();
+    const dir = await tempDir();
+    const hosts = join(dir, "hosts.txt");
+    await writeFile(hosts, "web1\n");
+    const sink = await startSink(join(dir, "out.txt"), ep);
+    await sink.waitFor(
+      /results on tcp:\/\/127\.0\.0\.1:\d+, CURVE off .*peers from 127\.0\.0\.0\/8, ::1\/128 only/,
+    );
+    const sender = startSender(hosts, ep, ["--trust", "10.0.0.0/8,fd00::/8"]);
+    await sender.waitFor(
+      /tasks on tcp:\/\/127\.0\.0\.1:\d+, CURVE off .*peers from 10\.0\.0\.0\/8, fd00::\/8 only/,
+    );
+    await sender.waitFor(/without CURVE, any machine in 10\.0\.0\.0\/8, fd00::\/8 can take tasks/);
+    const bad = startSender(hosts, await endpoints(), ["--trust", "10.0.0.0/33"]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/--trust.*10\.0\.0\.0\/33/);
   }, 30_000);
 });

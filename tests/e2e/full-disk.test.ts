@@ -43,8 +43,9 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     const fleet = await startFleet(300, ["--latency", "40"]);
     const dir = mountTmpfs("256k");
     const out = join(dir, "out.txt");
+    const record = join(dir, "record.ndjson");
     const ep = await endpoints();
-    const sink = await startSink(out, ep);
+    const sink = await startSink(out, ep, ["--record", record]);
     startWorker("worker1", 6, ep, fleet);
     const sender = startSender(fleet.inventory, ep, QUICK_LOSS);
     await waitForLines(out, 40);
@@ -63,6 +64,12 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     expect(sender.stderr()).not.toMatch(/not stored/);
     await sink.waitFor(/writable again/);
     expectOnePerHost(await wholeLines(out), fleet.targets);
+    // The record got every host once too, each line whole.
+    const recorded = (await readFile(record, "utf8")).trimEnd().split("\n");
+    expectOnePerHost(
+      recorded.map((l) => (JSON.parse(l) as { target: string }).target),
+      fleet.targets,
+    );
     sink.child.kill("SIGTERM");
     expect(await sink.exited, sink.stderr()).toBe(0);
   }, 120_000);

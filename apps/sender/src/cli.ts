@@ -16,7 +16,17 @@ import {
   parseInteger,
   UsageError,
 } from "@uptime/cli-kit";
-import { Dispatcher, type JobReport, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
+import {
+  Dispatcher,
+  describeExposure,
+  type Exposure,
+  type JobReport,
+  LOOPBACK_NETWORKS,
+  parseTrustList,
+  readAllowList,
+  readKeyPair,
+  writeKeyPair,
+} from "@uptime/transport-zmq";
 import { readInventory } from "./inventory.js";
 import { VERSION } from "./version.js";
 
@@ -106,6 +116,14 @@ export const spec = {
       env: "UPTIME_SENDER_CURVE_ALLOW",
       description: "allow-list of worker public keys (required with --curve-secret)",
     },
+    trust: {
+      type: "string",
+      value: "CIDR[,CIDR...]",
+      env: "UPTIME_SENDER_TRUST",
+      multiple: true,
+      description:
+        "networks workers may connect from (IPv4/IPv6 CIDR); default without CURVE: loopback only (127.0.0.0/8, ::1)",
+    },
     "gen-key": GEN_KEY_FLAG,
     quiet: { type: "boolean", short: "q", env: "UPTIME_QUIET", description: "no progress and no summary" },
   },
@@ -133,6 +151,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
+  const trust = trustOption(flags.trust);
   const jobId = flags.job ?? randomUUID().slice(0, 8);
   if (!/^[\w.:-]{1,64}$/.test(jobId))
     throw new UsageError(
@@ -161,8 +180,10 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     logger: packageLogger(log),
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     ...(curve ? { curve } : {}),
+    ...(trust ? { trust } : {}),
   });
   await dispatcher.bind();
+  reportExposure(log, dispatcher.exposure);
   dispatcher.on("worker-joined", (w) => log.info(`worker ${w.worker} joined (${w.capacity} slots)`));
   dispatcher.on("worker-lost", (w) => {
     const requeued = w.requeued ? `; ${w.requeued} of its hosts go back to the queue` : "";
@@ -222,4 +243,22 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (report.cancelled || report.abandoned.length > 0 || report.receipted < report.total) return EXIT.failed;
   if (flags["fail-on-error"] && report.failed > 0) return EXIT.failed;
   return EXIT.ok;
+}
+
+function trustOption(values: string[]): string[] | undefined {
+  try {
+    return parseTrustList(values, "--trust");
+  } catch (error) {
+    throw new UsageError(`uptime-sender: ${(error as Error).message}`);
+  }
+}
+
+/** Says at start-up what this sender exposes; loudly when it serves other machines in plain text. */
+function reportExposure(log: { info(m: string): void; warn(m: string): void }, e: Exposure): void {
+  log.info(`tasks on ${describeExposure(e)}`);
+  if (!e.curve && Array.isArray(e.trusted) && e.trusted.some((n) => !LOOPBACK_NETWORKS.includes(n))) {
+    log.warn(
+      `without CURVE, any machine in ${e.trusted.join(", ")} can take tasks and send receipts; use --curve-secret to authenticate workers`,
+    );
+  }
 }

@@ -14,7 +14,16 @@ import {
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
 import { OUTPUT_FORMATS, type OutputFormat, SinkStore } from "@uptime/sink-store";
-import { Collector, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
+import {
+  Collector,
+  describeExposure,
+  type Exposure,
+  LOOPBACK_NETWORKS,
+  parseTrustList,
+  readAllowList,
+  readKeyPair,
+  writeKeyPair,
+} from "@uptime/transport-zmq";
 import { JobSummary } from "./summary.js";
 import { VERSION } from "./version.js";
 
@@ -74,6 +83,14 @@ export const spec = {
       env: "UPTIME_SINK_CURVE_ALLOW",
       description: "allow-list of worker public keys, one per line (required with --curve-secret)",
     },
+    trust: {
+      type: "string",
+      value: "CIDR[,CIDR...]",
+      env: "UPTIME_SINK_TRUST",
+      multiple: true,
+      description:
+        "networks workers may connect from (IPv4/IPv6 CIDR); default without CURVE: loopback only (127.0.0.0/8, ::1)",
+    },
     "gen-key": GEN_KEY_FLAG,
     verbose: {
       type: "boolean",
@@ -103,6 +120,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError("uptime-sink: --curve-secret and --curve-allow go together");
   }
   const log = createLogger(spec.name, { verbose: flags.verbose });
+  const trust = trustOption(flags.trust);
   const outFile = positionals[0];
   const curve = flags["curve-secret"]
     ? {
@@ -147,6 +165,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     },
     logger: packageLogger(log),
     ...(curve ? { curve } : {}),
+    ...(trust ? { trust } : {}),
   });
   collector.on("job-start", (m: { job: string; total: number }) => {
     const s = summaryOf(m.job);
@@ -161,6 +180,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   });
 
   await collector.bind();
+  reportExposure(log, collector.exposure);
   log.info(
     `listening on ${flags.bind}${outFile ? `, storing to ${outFile} (${format})` : ` (${format} to stdout)`}${recordFile ? `, recording to ${recordFile} (ndjson)` : ""}${curve ? ", CURVE on" : ""}`,
   );
@@ -183,4 +203,22 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     return EXIT.failed;
   }
   return EXIT.ok;
+}
+
+function trustOption(values: string[]): string[] | undefined {
+  try {
+    return parseTrustList(values, "--trust");
+  } catch (error) {
+    throw new UsageError(`uptime-sink: ${(error as Error).message}`);
+  }
+}
+
+/** Says at start-up what this sink exposes; loudly when it takes results from other machines in plain text. */
+function reportExposure(log: { info(m: string): void; warn(m: string): void }, e: Exposure): void {
+  log.info(`results on ${describeExposure(e)}`);
+  if (!e.curve && Array.isArray(e.trusted) && e.trusted.some((n) => !LOOPBACK_NETWORKS.includes(n))) {
+    log.warn(
+      `without CURVE, any machine in ${e.trusted.join(", ")} can send results and read receipts; use --curve-secret to authenticate workers`,
+    );
+  }
 }

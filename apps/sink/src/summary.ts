@@ -1,4 +1,4 @@
-import type { Result } from "@uptime/protocol";
+import { escapeText, type Result } from "@uptime/protocol";
 
 const SLOWEST = 5;
 const DAY = 86_400;
@@ -47,15 +47,15 @@ export class JobSummary {
   format(): string {
     const stored = this.ok + this.failed;
     const lines = [
-      `job ${this.job}: ${stored}${this.total !== undefined ? `/${this.total}` : ""} results, ${this.ok} ok, ${this.failed} failed`,
+      `job ${escapeText(this.job)}: ${stored}${this.total !== undefined ? `/${this.total}` : ""} results, ${this.ok} ok, ${this.failed} failed`,
     ];
     if (this.errors.size > 0) {
-      const byCode = [...this.errors].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`);
+      const byCode = [...this.errors].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${escapeText(c)} ${n}`);
       lines.push(`  failed by error: ${byCode.join(", ")}`);
     }
     if (this.slowest.length > 0) {
       lines.push(
-        `  slowest: ${this.slowest.map((s) => `${s.target} ${(s.ms / 1000).toFixed(2)}s`).join(", ")}`,
+        `  slowest: ${this.slowest.map((s) => `${escapeText(s.target)} ${(s.ms / 1000).toFixed(2)}s`).join(", ")}`,
       );
     }
     if (this.ok > 0) {

@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import { escapeText } from "@uptime/protocol";
 import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli, UsageError } from "./args.js";
 
 /** Exit codes shared by every app. */
@@ -25,9 +26,12 @@ export interface Logger {
   error(msg: string): void;
 }
 
-/** A logger writing `name: message` lines to stderr; debug lines only when verbose. */
+/**
+ * A logger writing `name: message` lines to stderr; debug lines only when verbose. Messages are
+ * escaped (`escapeText`): text a host or a peer controls never reaches the terminal raw.
+ */
 export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
-  const write = (msg: string) => process.stderr.write(`${name}: ${msg}\n`);
+  const write = (msg: string) => process.stderr.write(`${name}: ${escapeText(msg)}\n`);
   return {
     debug: (msg) => {
       if (options.verbose) write(msg);

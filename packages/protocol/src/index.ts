@@ -7,6 +7,7 @@ export {
   encode,
   type MessageBody,
 } from "./codec.js";
+export { decodeUtf8, escapeText, hasUnsafeText, quoteText } from "./escape.js";
 export { LIMITS } from "./limits.js";
 export {
   type Bye,

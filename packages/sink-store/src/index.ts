@@ -1,4 +1,12 @@
-export { CSV_HEADER, formatResult, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
+export {
+  type BootTime,
+  bootTime,
+  CSV_HEADER,
+  formatResult,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  uptimePrecision,
+} from "./format.js";
 export { SeqSet } from "./seq-set.js";
 export {
   SinkStore,

@@ -49,7 +49,7 @@ describe("formats", () => {
       "worker_id: worker1_3, host: host15, result: 65 days, 17:07\n",
     );
     expect(formatResult(result(19, false), "text")).toBe(
-      "worker_id: worker1_3, host: host19, error: DNS getaddrinfo ENOTFOUND bzz\n",
+      'worker_id: worker1_3, host: host19, error: DNS "getaddrinfo ENOTFOUND bzz"\n',
     );
   });
   it("ndjson and csv carry the job and seq", () => {
@@ -156,5 +156,71 @@ describe("SinkStore", () => {
     const text = await readFile(outFile, "utf8");
     expect(text.match(/^job,seq/gm)?.length).toBe(1);
     expect(text.trimEnd().split("\n").length).toBe(3);
+  });
+});
+
+describe("SinkStore with a record file", () => {
+  it("writes every result to both, journals both lengths, and recovers both after a crash", async () => {
+    const dir = await tempDir();
+    const outFile = join(dir, "out.txt");
+    const recordFile = join(dir, "record.ndjson");
+    const s = await SinkStore.open({ outFile, recordFile, format: "text", print: false });
+    await s.write([result(0), result(1, false)]);
+    await s.close();
+    const out = await readFile(outFile, "utf8");
+    const record = await readFile(recordFile, "utf8");
+    const journal = (await readFile(`${outFile}.journal`, "utf8")).trimEnd().split("\n");
+    expect(journal.map((l) => JSON.parse(l))).toEqual([
+      ["@", 0, 0],
+      ["j1", [0, 1], Buffer.byteLength(out), Buffer.byteLength(record)],
+    ]);
+    expect(
+      record
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual([0, 1]);
+    // Killed after writing the record, before the journal: the extra record line is cut.
+    await writeFile(recordFile, `${record}${formatResult(result(2), "ndjson")}`);
+    const warnings: string[] = [];
+    const s2 = await SinkStore.open({
+      outFile,
+      recordFile,
+      format: "text",
+      print: false,
+      warn: (m) => warnings.push(m),
+    });
+    expect(warnings.join()).toMatch(/record\.ndjson: cutting \d+ bytes/);
+    expect(await readFile(recordFile, "utf8")).toBe(record);
+    expect(s2.has("j1", 2)).toBe(false);
+    await s2.write([result(1), result(2)]);
+    await s2.close();
+    expect(
+      (await readFile(recordFile, "utf8"))
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual([0, 1, 2]);
+    expect((await readFile(outFile, "utf8")).trimEnd().split("\n")).toHaveLength(3);
+  });
+
+  it("without an OUTFILE the record is the durable store (its own journal)", async () => {
+    const dir = await tempDir();
+    const recordFile = join(dir, "record.ndjson");
+    const out = new PassThrough();
+    let printed = "";
+    out.on("data", (d) => {
+      printed += String(d);
+    });
+    let s = await SinkStore.open({ recordFile, format: "csv", out });
+    await s.write([result(0), result(1)]);
+    await s.close();
+    s = await SinkStore.open({ recordFile, format: "csv", out });
+    expect(s.has("j1", 1)).toBe(true);
+    expect((await s.write([result(1), result(2)])).map((r) => r.seq)).toEqual([2]);
+    await s.close();
+    expect(printed.match(/^job,seq/gm)).toHaveLength(2); // one header per process
+    expect(printed.trimEnd().split("\n")).toHaveLength(5);
+    expect((await readFile(`${recordFile}.journal`, "utf8")).length).toBeGreaterThan(0);
   });
 });

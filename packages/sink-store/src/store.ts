@@ -102,6 +102,7 @@ export class SinkStore {
   private lastLoud = 0;
   private readonly counters = { stored: 0, held: 0, failedWrites: 0, unstored: 0 };
   private failing: string | undefined;
+  private printedHeader = false;
 
   private constructor(
     private readonly options: SinkStoreOptions,
@@ -260,6 +261,10 @@ export class SinkStore {
     for (const r of fresh) this.mark(r.job, r.seq);
     if (this.options.print !== false || this.outputs.length === 0) {
       let text = "";
+      if (this.options.format === "csv" && !this.printedHeader) {
+        text = CSV_HEADER;
+        this.printedHeader = true;
+      }
       for (const r of fresh) text += formatResult(r, this.options.format);
       (this.options.out ?? process.stdout).write(text);
     }

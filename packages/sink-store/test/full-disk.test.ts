@@ -84,7 +84,7 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
   });
 
   it("a journal write that fails after the output's cuts the output back (nothing stored twice)", async () => {
-    const dir = mountTmpfs("64k");
+    const dir = mountTmpfs("1m");
     const outFile = join(dir, "out.ndjson");
     const store = await SinkStore.open({ outFile, format: "ndjson", print: false, retryMs: 1000 });
     onTestFinished(() => store.close());

@@ -4,6 +4,12 @@
 //
 //   node bench/probe.mjs [--hosts 1000] [--concurrency 100] [--rounds 3] [--big 10000] [--baseline]
 //
+// The fleet is the realistic one (a host key per host); a second fleet with one shared host key (the old, best
+// case) runs beside it for comparison, and the fleet's ssh-agent (holding the client key) serves the agent
+// phases. Cold phases alternate between the variants round by round so that a loaded machine weighs on all of
+// them alike, and the unavoidable client crypto of one probe (bench/crypto-floor.mjs) is measured in the same
+// run: the summary prints medians and ratios (agent / key file, shared / distinct, cold / floor).
+//
 // Prints, per phase: hosts/s, client CPU ms per host (user+system of this process), peak RSS. With --big N the
 // memory-scaling runs (N/5 and N hosts, concurrency 50 and 200) each use a fresh process and also report the
 // heap retained after a full GC; BENCH_CHILD_FLAGS passes V8 flags to those processes.
@@ -14,6 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
 import { createProbe, parseInventory } from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -76,13 +83,13 @@ const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const big = Number(values.big);
 
-async function startFleet(n) {
+async function startFleet(n, extra = []) {
   const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
   const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
   if (!existsSync(join(root, "packages", "test-fleet", "dist", "cli.js"))) {
     throw new Error("packages/test-fleet is not built: run `pnpm build` at the repository root first");
   }
-  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out], {
+  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out, ...extra], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const ready = await new Promise((resolve, reject) => {
@@ -189,35 +196,107 @@ async function bareSsh2(targets, identity, conc) {
   return { ok, failed };
 }
 
-const fleet = await startFleet(hosts);
+/** CPU seconds (user+system) a process has used so far, from /proc (the fleet's ssh-agent). */
+function procCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const fleet = await startFleet(hosts, ["--agent"]);
+const sharedFleet = await startFleet(hosts, ["--shared-host-key", "--first-address", "127.2.0.1"]);
 const rows = [];
+const series = { floor: [], keyfile: [], agent: [], agentWithAgentCpu: [], shared: [], pooled: [] };
 try {
-  const common = {
+  const common = { concurrency, retries: 0 };
+  const keyFile = (f) => ({
+    ...common,
     agent: false,
-    identityFiles: [fleet.ready.identity],
-    knownHosts: fleet.ready.knownHosts,
-    concurrency,
-  };
+    identityFiles: [f.ready.identity],
+    knownHosts: f.ready.knownHosts,
+  });
+  const viaAgent = (f) => ({
+    ...common,
+    agent: f.ready.agentSocket,
+    identityFiles: [],
+    knownHosts: f.ready.knownHosts,
+  });
   if (values.baseline)
     rows.push(
       await measure("bare ssh2 loop (PEM key)", hosts, () =>
         bareSsh2(fleet.targets, fleet.ready.identity, concurrency),
       ),
     );
+  series.floor.push(measureCryptoFloor().msPerProbe);
   for (let i = 0; i < rounds; i++) {
-    const cold = createProbe({ ...common, pool: false });
-    rows.push(await measure(`cold (pool off) #${i + 1}`, hosts, () => runAll(cold, fleet.targets)));
+    const cold = createProbe({ ...keyFile(fleet), pool: false });
+    const a = await measure(`cold, key file, host key per host #${i + 1}`, hosts, () =>
+      runAll(cold, fleet.targets),
+    );
     await cold.close();
+    rows.push(a);
+    series.keyfile.push(a["cpu ms/host"]);
+
+    const agentCpu0 = procCpuMs(fleet.ready.agentPid);
+    const coldAgent = createProbe({ ...viaAgent(fleet), pool: false });
+    const b = await measure(`cold, ssh-agent, host key per host #${i + 1}`, hosts, () =>
+      runAll(coldAgent, fleet.targets),
+    );
+    await coldAgent.close();
+    const agentMs = (procCpuMs(fleet.ready.agentPid) - agentCpu0) / hosts;
+    b["ssh-agent cpu ms/host"] = Number(agentMs.toFixed(3));
+    rows.push(b);
+    series.agent.push(b["cpu ms/host"]);
+    series.agentWithAgentCpu.push(b["cpu ms/host"] + agentMs);
+
+    const coldShared = createProbe({ ...keyFile(sharedFleet), pool: false });
+    const c = await measure(`cold, key file, one shared host key #${i + 1}`, hosts, () =>
+      runAll(coldShared, sharedFleet.targets),
+    );
+    await coldShared.close();
+    rows.push(c);
+    series.shared.push(c["cpu ms/host"]);
   }
-  const pooled = createProbe({ ...common, pool: { maxConnections: hosts } });
+  series.floor.push(measureCryptoFloor().msPerProbe);
+  const pooled = createProbe({ ...keyFile(fleet), pool: { maxConnections: hosts } });
   rows.push(await measure("pool warm-up (connect)", hosts, () => runAll(pooled, fleet.targets)));
   for (let i = 0; i < rounds; i++) {
-    rows.push(await measure(`pooled re-probe #${i + 1}`, hosts, () => runAll(pooled, fleet.targets)));
+    const r = await measure(`pooled re-probe #${i + 1}`, hosts, () => runAll(pooled, fleet.targets));
+    rows.push(r);
+    series.pooled.push(r["cpu ms/host"]);
   }
   await pooled.close();
 } finally {
   await fleet.stop();
+  await sharedFleet.stop();
 }
+
+const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)]));
+const summary = {
+  "crypto floor ms/probe (this machine, this run)": Number(m.floor.toFixed(3)),
+  "cold ms/host, key file, host key per host": m.keyfile,
+  "cold ms/host, ssh-agent, host key per host": m.agent,
+  "cold ms/host, one shared host key": m.shared,
+  "pooled re-probe ms/host": m.pooled,
+  "cold / floor (host key per host)": Number((m.keyfile / m.floor).toFixed(2)),
+  "agent / key file (our process)": Number((m.agent / m.keyfile).toFixed(3)),
+  "agent incl. ssh-agent's CPU / key file": Number((m.agentWithAgentCpu / m.keyfile).toFixed(3)),
+  "host key per host / shared host key": Number((m.keyfile / m.shared).toFixed(3)),
+};
+console.log("summary (medians over rounds; load on the machine weighs on all phases alike):");
+console.table(summary);
 
 // Extra V8 flags for the fresh processes, e.g. BENCH_CHILD_FLAGS=--max-semi-space-size=1 to see GC sizing.
 const childFlags = (process.env.BENCH_CHILD_FLAGS ?? "").split(/\s+/).filter(Boolean);
@@ -273,4 +352,4 @@ if (big > 0) {
 }
 
 console.table(rows);
-console.log(JSON.stringify({ node: process.version, hosts, concurrency, rows }));
+console.log(JSON.stringify({ node: process.version, hosts, concurrency, summary, rows }));

@@ -1,4 +1,5 @@
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
@@ -11,7 +12,8 @@ import type { HostKeyVerdict } from "./known-hosts.js";
 export interface Connection {
   readonly key: string;
   readonly client: Client;
-  readonly sock: Socket;
+  /** The TCP socket, or the stream standing in for it (a ProxyCommand's stdio, a jump host's channel). */
+  readonly sock: Duplex;
   closed: boolean;
   idleTimer: NodeJS.Timeout | undefined;
   onClosed: (() => void) | undefined;
@@ -31,6 +33,11 @@ export interface ConnectParams {
   agent: AgentPool | undefined;
   identities: readonly Identity[];
   identityProblems: readonly string[];
+  /**
+   * Opens the stream to speak SSH over instead of a TCP connection to `address`:`port` (ProxyCommand, ProxyJump);
+   * it counts as connected at once.
+   */
+  openStream?: (() => Duplex) | undefined;
   /** Host-key algorithms to offer, in order; undefined for ssh2's default. */
   hostKeyAlgorithms?: string[] | undefined;
   /** Undefined when host keys are not checked. */
@@ -63,7 +70,14 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     // The agent could not be asked (unreachable, dropped, refused to sign): if nothing else authenticates, the
     // probe fails with AGENT, not AUTH, since the host never saw our agent's keys.
     let agentFailure: string | undefined;
-    const sock = netConnect({ host: params.address ?? params.host, port: params.port });
+    let sock: Duplex;
+    try {
+      sock = params.openStream
+        ? params.openStream()
+        : netConnect({ host: params.address ?? params.host, port: params.port });
+    } catch (err) {
+      return reject(classifyError(err, "connect", params.host));
+    }
     // ssh2 sets _remoteVer when it has parsed the server's identification string; sshd over MaxStartups may
     // write a line of text but never that before closing. (A listener of our own on the socket would start it
     // flowing before ssh2 reads from it.)
@@ -218,7 +232,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       if (settled) return;
       clearTimeout(timer);
       stage = "handshake";
-      sock.setNoDelay(true);
+      if (sock instanceof Socket) sock.setNoDelay(true);
       timer = setTimeout(
         () =>
           fail(
@@ -250,7 +264,8 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
       useFastVerify(client);
     }
 
-    sock.once("connect", onConnect);
+    if (params.openStream) setImmediate(onConnect);
+    else sock.once("connect", onConnect);
     sock.on("error", onError);
     client.on("error", onClientError);
     client.on("close", onClose);

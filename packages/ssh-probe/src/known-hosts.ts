@@ -126,11 +126,19 @@ export class KnownHosts {
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
 
+  /** The file new keys are appended to (the first of the files); undefined when there is none. */
+  readonly path: string;
+  private readonly files: string[];
+
+  /** `files`: read in order (user files, then global ones); accepted keys are appended to the first. */
   constructor(
-    readonly path: string,
+    files: string | string[],
     readonly policy: HostKeyPolicy,
     private readonly logger: ProbeLogger | undefined,
-  ) {}
+  ) {
+    this.files = [files].flat();
+    this.path = this.files[0] ?? "";
+  }
 
   /** Plain, wildcard-free names → entries; everything else (wildcards, negations, hashed) is scanned. */
   private byName = new Map<string, Entry[]>();
@@ -159,11 +167,13 @@ export class KnownHosts {
   private load(): Entry[] {
     if (this.entries) return this.entries;
     let text = "";
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-        this.logger?.warn?.(`cannot read known_hosts ${this.path}: ${(err as Error).message}`);
+    for (const file of this.files) {
+      try {
+        text += `${readFileSync(file, "utf8")}\n`;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+          this.logger?.warn?.(`cannot read known_hosts ${file}: ${(err as Error).message}`);
+        }
       }
     }
     this.entries = [];
@@ -195,7 +205,11 @@ export class KnownHosts {
 
   /** Key types (`ssh-ed25519`, `ssh-rsa`, ...) known for `host`:`port`, in file order, without duplicates. */
   knownTypes(host: string, port: number): string[] {
-    const name = knownHostsName(host, port);
+    return this.knownTypesOf(knownHostsName(host, port));
+  }
+
+  /** {@link knownTypes} for a name as looked up (`[host]:port`, or a HostKeyAlias). */
+  knownTypesOf(name: string): string[] {
     const cached = this.typesCache.get(name);
     if (cached) return cached;
     const types = [...new Set(this.candidates(name).map((e) => e.keyType))];
@@ -206,12 +220,17 @@ export class KnownHosts {
 
   /** Checks `keyBlob` (SSH wire format) presented by `host`:`port`. */
   check(host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
-    const name = knownHostsName(host, port);
+    return this.checkName(knownHostsName(host, port), keyBlob);
+  }
+
+  /** {@link check} for a name as looked up (`[host]:port`, or a HostKeyAlias). */
+  checkName(name: string, keyBlob: Buffer): HostKeyVerdict {
     const keyB64 = keyBlob.toString("base64");
     const cacheKey = `${name} ${keyB64}`;
     if (this.cache.has(cacheKey)) return this.cache.get(cacheKey);
     const verdict = this.decide(name, keyBlob, keyB64);
-    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    // Oldest verdict out first: a fleet larger than the cache never empties it all at once.
+    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(cacheKey, verdict);
     return verdict;
   }
@@ -243,16 +262,18 @@ export class KnownHosts {
         `host key of ${name} changed: it presented ${describe()}, which is not the ${keyType} key in ${this.path}`,
       );
     }
-    if (this.policy === "accept-new") {
+    if (this.policy === "accept-new" && this.path !== "") {
       this.add(name, keyType, keyB64);
       this.logger?.info?.(`added ${name} (${describe()}) to ${this.path}`);
       return undefined;
     }
+    const where =
+      this.files.length > 0 ? this.files.join(", ") : "no known_hosts file (UserKnownHostsFile none)";
     const others =
       otherTypes.size > 0 ? `; keys of other types are known: ${[...otherTypes].join(", ")}` : "";
     return new ProbeError(
       "HOSTKEY_UNKNOWN",
-      `no ${keyType} host key for ${name} in ${this.path} (it presented ${describe()}${others})`,
+      `no ${keyType} host key for ${name} in ${where} (it presented ${describe()}${others})`,
     );
   }
 

@@ -31,6 +31,7 @@ export interface ResolvedOptions {
   maxOutputBytes: number;
   pool: { maxConnections: number; idleTimeoutMs: number } | undefined;
   perHostConcurrency: number;
+  sshConfig: string | string[] | false | undefined;
   logger: ProbeLogger | undefined;
 }
 
@@ -54,6 +55,7 @@ const OPTION_NAMES = [
   "maxOutputBytes",
   "pool",
   "perHostConcurrency",
+  "sshConfig",
   "logger",
 ] as const satisfies readonly (keyof ProbeOptions)[];
 const POOL_OPTION_NAMES = [
@@ -126,6 +128,15 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
   if (passphrase !== undefined && typeof passphrase !== "string") {
     throw optionError("passphrase", "a string", passphrase);
   }
+  const sc = options.sshConfig;
+  if (
+    sc !== undefined &&
+    sc !== false &&
+    !(typeof sc === "string" && sc !== "") &&
+    !(Array.isArray(sc) && sc.every((f) => typeof f === "string" && f !== ""))
+  ) {
+    throw optionError("sshConfig", "a file path, an array of paths or false", sc);
+  }
   if (logger !== undefined && (typeof logger !== "object" || logger === null)) {
     throw optionError("logger", "an object with debug/info/warn/error methods", logger);
   }
@@ -151,6 +162,7 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
     maxOutputBytes: int("maxOutputBytes", 65_536, 1),
     pool: resolvePool(options.pool),
     perHostConcurrency: int("perHostConcurrency", 8, 1),
+    sshConfig: sc as string | string[] | false | undefined,
     logger: logger as ProbeLogger | undefined,
   };
 }

@@ -12,15 +12,25 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
-import { loadIdentities } from "./keys.js";
-import { KnownHosts, orderHostKeyAlgorithms } from "./known-hosts.js";
+import { type IdentitySet, loadIdentities } from "./keys.js";
+import { KnownHosts, knownHostsName, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
 import { checkCallOptions, resolveOptions } from "./options.js";
 import { ConnectionPool, endConnection } from "./pool.js";
 import { probeAll } from "./probe-all.js";
+import { spawnProxyCommand } from "./proxy-command.js";
 import { backoffMs, waitBackoff } from "./retry.js";
+import { type ResolvedTarget, sshConfigFor } from "./ssh-config.js";
 import { formatTarget, parseTarget } from "./target.js";
-import type { CommandResult, Probe, ProbeOptions, ProbeResult, ProbeStats, Target } from "./types.js";
+import type {
+  CommandResult,
+  Probe,
+  ProbeOptions,
+  ProbeResult,
+  ProbeStats,
+  ResolvedSummary,
+  Target,
+} from "./types.js";
 import { parseUptime } from "./uptime.js";
 
 // p-queue is ESM-only: the CJS build gets it through require(esm), whose namespace the bundler's interop wraps
@@ -65,6 +75,15 @@ function badTarget(label: string, message: string): ProbeResult {
   return { ok: false, target: label, error: { code: "BAD_TARGET", message }, durationMs: 0, attempts: 0 };
 }
 
+function poolKeyOf(r: ResolvedTarget): string {
+  return `${r.user}@${r.hostname}:${r.port}`;
+}
+
+/** The part of a resolution that results carry. */
+function summarize(r: ResolvedTarget): ResolvedSummary {
+  return { hostname: r.hostname, port: r.port, user: r.user, ...(r.jump ? { jump: r.jump } : {}) };
+}
+
 /**
  * Creates a pooled SSH executor. Keys are read and parsed once here; known_hosts is read on first use.
  *
@@ -78,11 +97,45 @@ function badTarget(label: string, message: string): ProbeResult {
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
   const logger = opts.logger;
-  const { identities, problems } = loadIdentities(opts.identityFiles, opts.passphrase, logger);
-  const knownHosts =
-    opts.hostKeyPolicy === "off" ? undefined : new KnownHosts(opts.knownHosts, opts.hostKeyPolicy, logger);
-  // One agent client per probe: a few long-lived connections to the agent instead of one per login.
-  const agent = opts.agent === undefined ? undefined : new AgentPool(opts.agent);
+  // One agent client per socket: a few long-lived connections to the agent instead of one per login.
+  // ssh_config's IdentityAgent may name another socket for some hosts.
+  const agents = new Map<string, AgentPool>();
+  const agentFor = (socket: string | undefined): AgentPool | undefined => {
+    if (socket === undefined || socket === "") return undefined;
+    let a = agents.get(socket);
+    if (!a) {
+      a = new AgentPool(socket);
+      agents.set(socket, a);
+    }
+    return a;
+  };
+  const defaultIdentities = loadIdentities(opts.identityFiles, opts.passphrase, logger);
+  const sshConfig = sshConfigFor(opts.sshConfig, logger);
+  // ssh_config may name other key files and known_hosts files per host: each set is loaded once.
+  const identitySets = new Map<string, IdentitySet>();
+  const identitiesFor = (files: string[]): IdentitySet => {
+    if (files.length === 0) return defaultIdentities;
+    const key = files.join("\0");
+    let set = identitySets.get(key);
+    if (!set) {
+      set = loadIdentities(files, opts.passphrase, logger);
+      identitySets.set(key, set);
+    }
+    return set;
+  };
+  const knownHostsSets = new Map<string, KnownHosts>();
+  const knownHostsFor = (r: ResolvedTarget): KnownHosts | undefined => {
+    const policy = r.hostKeyPolicy ?? opts.hostKeyPolicy;
+    if (policy === "off") return undefined;
+    const files = [...(r.userKnownHostsFiles ?? [opts.knownHosts]), ...(r.globalKnownHostsFiles ?? [])];
+    const key = `${policy}\0${files.join("\0")}`;
+    let kh = knownHostsSets.get(key);
+    if (!kh) {
+      kh = new KnownHosts(files, policy, logger);
+      knownHostsSets.set(key, kh);
+    }
+    return kh;
+  };
   const pool = new ConnectionPool(opts.pool?.maxConnections ?? 0, opts.pool?.idleTimeoutMs ?? 1);
   const hostLimiter = new KeyedLimiter(opts.perHostConcurrency);
   const queue = new PQueue({ concurrency: opts.concurrency });
@@ -110,34 +163,45 @@ export function createProbe(options: ProbeOptions = {}): Probe {
    * have returned a connection to the pool: it is taken instead of opening one more.
    */
   async function connect(
-    target: Target,
-    username: string,
-    port: number,
+    r: ResolvedTarget,
     signal: AbortSignal,
   ): Promise<{ conn: Connection; reused: boolean }> {
-    const poolKey = `${username}@${target.host}:${port}`;
-    const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
+    const { hostname, port, user: username } = r;
+    const poolKey = poolKeyOf(r);
+    if (r.jump) {
+      throw new ProbeError("LOCAL", `ProxyJump (${r.jump.join(",")}) is not supported yet for ${r.host}`);
+    }
+    // Through a ProxyCommand the name is the command's business: no DNS here, and the limit is per name.
+    const address = r.proxyCommand || isIP(hostname) ? hostname : (await lookup(hostname)).address;
     const permit = await hostLimiter.acquire(`${address}:${port}`, signal);
     let outcome: "ok" | "dropped" | "other" = "other";
     try {
       const pooled = opts.pool ? pool.take(poolKey) : undefined;
       if (pooled) return { conn: pooled, reused: true };
+      const { identities, problems } = identitiesFor(r.identityFiles);
+      const knownHosts = knownHostsFor(r);
+      const hostKeyName = r.hostKeyAlias ?? knownHostsName(hostname, port);
       const conn = await openConnection(
         {
           poolKey,
-          host: target.host,
+          host: hostname,
           address,
           port,
           username,
-          connectTimeoutMs: opts.connectTimeoutMs,
+          openStream: r.proxyCommand ? () => spawnProxyCommand(r.proxyCommand!) : undefined,
+          connectTimeoutMs: r.connectTimeoutMs ?? opts.connectTimeoutMs,
           handshakeTimeoutMs: opts.handshakeTimeoutMs,
-          agent,
+          agent: agentFor(
+            r.identityAgent === false
+              ? undefined
+              : (r.identityAgent ?? (r.identitiesOnly ? undefined : opts.agent)),
+          ),
           identities,
           identityProblems: problems,
           hostKeyAlgorithms: knownHosts
-            ? orderHostKeyAlgorithms(knownHosts.knownTypes(target.host, port))
+            ? orderHostKeyAlgorithms(knownHosts.knownTypesOf(hostKeyName))
             : undefined,
-          verifyHostKey: knownHosts ? (key) => knownHosts.check(target.host, port, key) : undefined,
+          verifyHostKey: knownHosts ? (key) => knownHosts.checkName(hostKeyName, key) : undefined,
         },
         signal,
       );
@@ -154,13 +218,11 @@ export function createProbe(options: ProbeOptions = {}): Probe {
 
   /** Runs the command; `progress.commandStarted` tells the caller whether a failure may be retried. */
   async function attempt(
-    target: Target,
+    r: ResolvedTarget,
     command: string,
     signal: AbortSignal,
     progress: { commandStarted: boolean },
   ): Promise<{ exec: ExecResult; reused: boolean }> {
-    const username = target.user ?? opts.username;
-    const port = target.port ?? opts.port;
     const execParams = {
       command,
       commandTimeoutMs: opts.commandTimeoutMs,
@@ -175,19 +237,17 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         throw err;
       }
     };
-    let conn: Connection | undefined = opts.pool
-      ? pool.take(`${username}@${target.host}:${port}`)
-      : undefined;
+    let conn: Connection | undefined = opts.pool ? pool.take(poolKeyOf(r)) : undefined;
     let reused = conn !== undefined;
-    if (!conn) ({ conn, reused } = await connect(target, username, port, signal));
+    if (!conn) ({ conn, reused } = await connect(r, signal));
     let result: ExecResult;
     try {
       result = await exec(conn);
     } catch (err) {
       // A pooled connection the server dropped while idle: replace it once, transparently.
       if (!(reused && err instanceof StaleConnectionError) || signal.aborted) throw err;
-      logger?.debug?.("pooled connection was dead, reconnecting", { target: formatTarget(target) });
-      ({ conn } = await connect(target, username, port, signal));
+      logger?.debug?.("pooled connection was dead, reconnecting", { target: r.host });
+      ({ conn } = await connect(r, signal));
       reused = false;
       result = await exec(conn);
     }
@@ -200,10 +260,13 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     const { target, label } = parsed;
     const started = performance.now();
     let attempts = 0;
+    let resolved: ResolvedTarget | undefined;
+    let summary: ResolvedSummary | undefined;
     const fail = (e: ProbeError) =>
       ({
         ok: false as const,
         target: label,
+        ...(summary ? { resolved: summary } : {}),
         error: {
           code: e.code,
           message: e.message,
@@ -213,6 +276,20 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         attempts,
       }) satisfies ProbeResult;
     if (closed) return fail(new ProbeError("ABORTED", "probe is closed"));
+    try {
+      resolved = sshConfig.resolve(
+        target.host,
+        {
+          ...(target.user !== undefined ? { user: target.user } : {}),
+          ...(target.port !== undefined ? { port: target.port } : {}),
+        },
+        { username: opts.username, port: opts.port },
+      );
+      summary = summarize(resolved);
+    } catch (err) {
+      return fail(new ProbeError("LOCAL", (err as Error).message, { cause: err }));
+    }
+    const r = resolved;
 
     const controller = new AbortController();
     const abort = (reason: ProbeError) => controller.abort(reason);
@@ -238,7 +315,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
               attempts++;
               const progress = { commandStarted: false };
               try {
-                const { exec, reused } = await attempt(target, command, controller.signal, progress);
+                const { exec, reused } = await attempt(r, command, controller.signal, progress);
                 return finish(exec, reused);
               } catch (err) {
                 const e = classifyError(err, "exec", target.host);
@@ -289,6 +366,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       const base = {
         ok: true as const,
         target: label,
+        ...(summary ? { resolved: summary } : {}),
         output: exec.stdout,
         durationMs: performance.now() - started,
         attempts,
@@ -335,8 +413,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       closing.abort();
       await queue.onIdle();
       pool.closeAll();
-      agent?.close();
-      await knownHosts?.flush();
+      for (const a of agents.values()) a.close();
+      await Promise.all([...knownHostsSets.values()].map((kh) => kh.flush()));
     },
   };
   return probe;

@@ -143,8 +143,26 @@ export interface ProbeOptions {
    * @default 8
    */
   perHostConcurrency?: number;
+  /**
+   * OpenSSH client config files read for every target (HostName, User, Port, IdentityFile, IdentitiesOnly,
+   * IdentityAgent, ProxyJump, ProxyCommand, ConnectTimeout, StrictHostKeyChecking, UserKnownHostsFile,
+   * GlobalKnownHostsFile, HostKeyAlias; `Include`, `Host`, `Match`), or `false` for none. What they say wins over
+   * `username`, `port`, `identityFiles`, `agent`, `knownHosts`, `hostKeyPolicy` and `connectTimeoutMs`; the
+   * target's own `user@` and `:port` win over them.
+   * @default the files among ~/.ssh/config and /etc/ssh/ssh_config that exist
+   */
+  sshConfig?: string | string[] | false;
   /** Diagnostics sink. */
   logger?: ProbeLogger;
+}
+
+/** Where a target went after ssh_config: results carry it (`target` stays the name as given). */
+export interface ResolvedSummary {
+  hostname: string;
+  port: number;
+  user: string;
+  /** The ProxyJump chain, first hop first. */
+  jump?: string[];
 }
 
 /** A successful probe. */
@@ -160,6 +178,8 @@ export interface ProbeSuccess {
   attempts: number;
   /** Whether a pooled connection was reused. */
   reused: boolean;
+  /** What the target resolved to. */
+  resolved?: ResolvedSummary;
 }
 
 /** A failed probe: a host's failure is data, never an exception. */
@@ -169,6 +189,8 @@ export interface ProbeFailure {
   error: { code: ProbeErrorCode; message: string; exitStatus?: number };
   durationMs: number;
   attempts: number;
+  /** What the target resolved to (absent when it could not be resolved). */
+  resolved?: ResolvedSummary;
 }
 
 export type ProbeResult = ProbeSuccess | ProbeFailure;

@@ -16,6 +16,7 @@ const EXPECTED: Record<Exclude<Behaviour, "ok">, ProbeErrorCode[]> = {
   "close-after-auth": ["CLOSED"],
   "no-exec-reply": ["COMMAND_TIMEOUT"],
   "stream-forever": ["OUTPUT_TOO_LARGE", "COMMAND_TIMEOUT"],
+  "hostile-stderr": ["EXIT_STATUS"],
 };
 
 test("against the simulated fleet: every uptime format parses as expected, every behaviour gets its code", async () => {

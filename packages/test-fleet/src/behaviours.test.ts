@@ -46,15 +46,15 @@ describe("behaviours", () => {
     const fleet = await fleetOf(["ok", "changed-hostkey", "hostkey-unknown"]);
     const [ok, changed, unknown] = fleet.hosts as [FleetHost, FleetHost, FleetHost];
     const known = readFileSync(fleet.knownHostsPath, "utf8");
-    expect(known).toContain(`[${changed.address}]:${changed.port} ${fleet.hostPublicKey}`);
+    expect(known).toContain(`[${changed.address}]:${changed.port} ${changed.hostPublicKey}`);
     expect(known).not.toContain(`[${unknown.address}]:${unknown.port}`);
     const okKey = (await execOnHost(fleet, ok)).hostKey?.toString("base64");
     const changedKey = (await execOnHost(fleet, changed)).hostKey?.toString("base64");
     const unknownKey = (await execOnHost(fleet, unknown)).hostKey?.toString("base64");
-    expect(okKey).toBe(keyBlob(fleet.hostPublicKey));
-    expect(unknownKey).toBe(keyBlob(fleet.hostPublicKey));
+    expect(okKey).toBe(keyBlob(ok.hostPublicKey));
+    expect(unknownKey).toBe(keyBlob(unknown.hostPublicKey));
     expect(changedKey).toBeDefined();
-    expect(changedKey).not.toBe(keyBlob(fleet.hostPublicKey));
+    expect(changedKey).not.toBe(keyBlob(changed.hostPublicKey));
   });
 
   test("exit-status exits 3 with a message on stderr; huge-output writes 1 MiB", async () => {

@@ -15,6 +15,9 @@ import { hashIndex } from "./uptime-text.js";
  * - `close-after-auth`: destroys the connection right after authentication succeeds.
  * - `no-exec-reply`: opens the session but never answers the exec request.
  * - `stream-forever`: streams output until the client goes away (hard cap: `holdCapMs`).
+ * - `hostile-stderr`: exits 1 with a stderr line full of terminal escapes (OSC 52, screen clear),
+ *   NUL, BEL, CR, a bidi override, a byte that is not UTF-8 and a forged
+ *   `host: 10.9.9.9, result: 999 days`; not drawn by {@link failureMix}.
  */
 export type Behaviour =
   | "ok"
@@ -28,7 +31,8 @@ export type Behaviour =
   | "garbage"
   | "close-after-auth"
   | "no-exec-reply"
-  | "stream-forever";
+  | "stream-forever"
+  | "hostile-stderr";
 
 /** Every behaviour, `ok` first. */
 export const BEHAVIOURS: readonly Behaviour[] = [
@@ -44,10 +48,13 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   "close-after-auth",
   "no-exec-reply",
   "stream-forever",
+  "hostile-stderr",
 ];
 
 /** The failure behaviours {@link failureMix} draws from. */
-export const FAILURE_BEHAVIOURS: readonly Behaviour[] = BEHAVIOURS.filter((b) => b !== "ok");
+export const FAILURE_BEHAVIOURS: readonly Behaviour[] = BEHAVIOURS.filter(
+  (b) => b !== "ok" && b !== "hostile-stderr",
+);
 
 const behaviourSet = new Set<string>(BEHAVIOURS);
 
@@ -100,4 +107,5 @@ export const EXPECTED_ERROR_CODES: Readonly<Record<Behaviour, readonly string[]>
   "close-after-auth": ["CLOSED"],
   "no-exec-reply": ["COMMAND_TIMEOUT"],
   "stream-forever": ["COMMAND_TIMEOUT", "OUTPUT_TOO_LARGE"],
+  "hostile-stderr": ["EXIT_STATUS"],
 };

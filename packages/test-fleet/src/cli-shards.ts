@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateKeyPair } from "./keys.js";
+import { generateKeyPair, hostPublicKeys } from "./keys.js";
 
 /** Hosts one process serves at most by default: listeners plus connections stay under a 20,000 fd limit. */
 export const HOSTS_PER_PROCESS = 9_000;
@@ -90,6 +90,9 @@ export async function startShards(plan: ShardPlan): Promise<RunningShards> {
   await chmod(identity, 0o600);
   await writeFile(`${identity}.pub`, `${client.publicKey}\n`);
   await writeFile(hostKeyPath, host.privateKey, { mode: 0o600 });
+  const shared = plan.passThrough.includes("--shared-host-key");
+  // Per-host keys: fill the public-key cache once here, rather than in every shard at the same time.
+  if (!shared) await hostPublicKeys(plan.firstIndex, plan.hosts);
 
   const bin = fileURLToPath(new URL("../bin/uptime-test-fleet.js", import.meta.url));
   const per = Math.ceil(plan.hosts / plan.processes);
@@ -99,7 +102,8 @@ export async function startShards(plan: ShardPlan): Promise<RunningShards> {
     const shardDir = join(dir, `shard-${String(k).padStart(2, "0")}`);
     const args = [
       ...[bin, "--hosts", String(count), "--first-index", String(plan.firstIndex + k * per)],
-      ...["--out", shardDir, "--host-key", hostKeyPath, "--client-key", identity, ...plan.passThrough],
+      ...["--out", shardDir, ...(shared ? ["--host-key", hostKeyPath] : []), "--client-key", identity],
+      ...plan.passThrough,
     ];
     const child = spawn(process.execPath, args, {
       stdio: ["pipe", "pipe", "inherit"],
@@ -120,14 +124,17 @@ export async function startShards(plan: ShardPlan): Promise<RunningShards> {
   }
   const inventory = join(dir, "inventory.txt");
   const knownHosts = join(dir, "known_hosts");
+  const knownHostsHashed = join(dir, "known_hosts.hashed");
   const parts = await Promise.all(
     shards.map(async (s) => ({
       inventory: await readFile(join(s.dir, "inventory.txt"), "utf8"),
       known: await readFile(join(s.dir, "known_hosts"), "utf8"),
+      hashed: await readFile(join(s.dir, "known_hosts.hashed"), "utf8"),
     })),
   );
   await writeFile(inventory, parts.map((p) => p.inventory).join(""));
   await writeFile(knownHosts, parts.map((p) => p.known).join(""));
+  await writeFile(knownHostsHashed, parts.map((p) => p.hashed).join(""));
   plan.log(`${plan.hosts} hosts served by ${shards.length} processes, files in ${dir}`);
 
   let stopping = false;
@@ -146,6 +153,8 @@ export async function startShards(plan: ShardPlan): Promise<RunningShards> {
       dir,
       inventory,
       knownHosts,
+      knownHostsHashed,
+      sharedHostKey: shared,
       identity,
       firstTarget: readies[0]?.firstTarget,
       pid: process.pid,

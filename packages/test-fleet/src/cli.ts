@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { type FleetAgent, startAgent } from "./agent.js";
 import { BEHAVIOURS, type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
 import { HOSTS_PER_PROCESS, type RunningShards, SHARD_ENV, startShards } from "./cli-shards.js";
 import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
@@ -20,8 +21,13 @@ Options:
   --behaviours LIST         per-host behaviours, e.g. "5:auth-reject,7:silent"
   --fail-rate R             fraction 0..1 of hosts given a deterministic mix of failure behaviours
   --first-index I           serve hosts I..I+N-1 of a larger fleet (default 0)
-  --host-key FILE           serve this OpenSSH ed25519 host key (default: a new one)
+  --host-key FILE           serve this OpenSSH ed25519 host key on every host (implies --shared-host-key)
+  --shared-host-key         one host key for every host (the best case for host-key caches) instead of
+                            a key per host, as a real fleet has (per-host keys are derived from the host
+                            index; their public keys are cached in the temp dir, so start-up stays fast)
   --client-key FILE         accept this OpenSSH ed25519 client key (default: a new one)
+  --agent                   also start an ssh-agent holding the client key; its socket is "agentSocket"
+                            in the ready line (stopped with the fleet)
   --processes P             split the fleet over P processes sharing keys, for fleets beyond one
                             process's open-files limit (default: 1, or enough for 9000 hosts each)
   --hold-cap MS             cap for never-ending connections (default 60000)
@@ -84,6 +90,7 @@ export type CliRequest =
       processes: number;
       passThrough: string[];
       statsEveryMs: number;
+      agent: boolean;
     };
 
 /** Turns argv into fleet options; throws UsageError for bad flags. */
@@ -108,6 +115,8 @@ export function parseCliArgs(argv: string[]): CliRequest {
         "first-index": { type: "string" },
         "host-key": { type: "string" },
         "client-key": { type: "string" },
+        "shared-host-key": { type: "boolean" },
+        agent: { type: "boolean" },
         processes: { type: "string" },
         "stats-every": { type: "string" },
         verbose: { type: "boolean", short: "v" },
@@ -142,6 +151,7 @@ export function parseCliArgs(argv: string[]): CliRequest {
       throw new UsageError(`--${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
   }
+  if (values["shared-host-key"]) options.sharedHostKey = true;
   if (values.user !== undefined) options.user = values.user;
   if (values.out !== undefined) options.dir = values.out;
   const explicit = values.behaviours === undefined ? {} : parseBehaviours(values.behaviours);
@@ -169,7 +179,16 @@ export function parseCliArgs(argv: string[]): CliRequest {
     if (value !== undefined) passThrough.push(`--${flag}`, value);
   }
   if (values.verbose) passThrough.push("--verbose");
-  return { help: false, verbose: values.verbose === true, options, processes, passThrough, statsEveryMs };
+  if (values["shared-host-key"]) passThrough.push("--shared-host-key");
+  return {
+    help: false,
+    verbose: values.verbose === true,
+    options,
+    processes,
+    passThrough,
+    statsEveryMs,
+    agent: values.agent === true,
+  };
 }
 
 /** Resolves on SIGINT/SIGTERM, or, in a shard process, when the parent's end of stdin closes (parent died). */
@@ -190,6 +209,15 @@ function waitForSignal(): Promise<string> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+}
+
+async function startAgentOrLog(identity: string, log: (m: string) => void): Promise<FleetAgent | undefined> {
+  try {
+    return await startAgent([identity]);
+  } catch (err) {
+    log(`--agent: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Entry point of `uptime-test-fleet`; resolves when the fleet has been closed after a signal. */
@@ -230,9 +258,18 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    process.stdout.write(`${JSON.stringify(shards.ready)}\n`);
+    const agent = parsed.agent ? await startAgentOrLog(String(shards.ready.identity), log) : undefined;
+    if (parsed.agent && !agent) {
+      await shards.stop();
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(
+      `${JSON.stringify({ ...shards.ready, ...(agent ? { agentSocket: agent.socketPath, agentPid: agent.pid } : {}) })}\n`,
+    );
     const why = await Promise.race([signalled, shards.died]);
     log(`${why}: stopping ${processes} processes`);
+    await agent?.stop();
     await shards.stop();
     process.exitCode = why === "SIGINT" || why === "SIGTERM" ? 0 : 1;
     return;
@@ -246,12 +283,21 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = err instanceof TypeError ? 2 : 1;
     return;
   }
+  const agent = parsed.agent ? await startAgentOrLog(fleet.clientKeyPath, log) : undefined;
+  if (parsed.agent && !agent) {
+    await fleet.close();
+    process.exitCode = 1;
+    return;
+  }
   const ready = {
     ready: true,
+    ...(agent ? { agentSocket: agent.socketPath, agentPid: agent.pid } : {}),
     hosts: fleet.hosts.length,
     dir: fleet.dir,
     inventory: fleet.inventoryPath,
     knownHosts: fleet.knownHostsPath,
+    knownHostsHashed: fleet.knownHostsHashedPath,
+    sharedHostKey: fleet.sharedHostKey,
     identity: fleet.clientKeyPath,
     firstTarget: fleet.hosts[0]?.target,
     pid: process.pid,
@@ -264,6 +310,7 @@ export async function main(argv: string[]): Promise<void> {
   const signal = await signalled;
   clearInterval(ticker);
   log(`${signal}: closing; stats ${JSON.stringify(fleet.stats())}`);
+  await agent?.stop();
   await fleet.close();
   if (process.env[SHARD_ENV] === "1") process.stdin.destroy(); // the pipe would keep the process alive
   process.exitCode = 0;

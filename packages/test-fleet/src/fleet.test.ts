@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { expectedUptime, type FleetOptions, startFleet } from "./index.js";
+import { expectedUptime, type FleetOptions, startAgent, startFleet } from "./index.js";
 import { generateKeyPair, knownHostsLine } from "./keys.js";
 import { execOnHost, runOpenSsh } from "./test-client.js";
 
@@ -28,7 +28,10 @@ describe("startFleet", () => {
     expect(fleet.find(`[${third.address}]:${third.port}`)).toBe(third);
     expect(fleet.find(`${third.address}:1`)).toBeUndefined();
     const known = readFileSync(fleet.knownHostsPath, "utf8").trim().split("\n");
-    expect(known).toEqual(fleet.hosts.map((h) => `[${h.address}]:${h.port} ${fleet.hostPublicKey}`));
+    expect(known).toEqual(fleet.hosts.map((h) => `[${h.address}]:${h.port} ${h.hostPublicKey}`));
+    // A real fleet: every host its own key.
+    expect(new Set(fleet.hosts.map((h) => h.hostPublicKey)).size).toBe(5);
+    expect(fleet.sharedHostKey).toBe(false);
     expect(statSync(fleet.clientKeyPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(`${fleet.clientKeyPath}.pub`, "utf8")).toBe(`${fleet.clientPublicKey}\n`);
   });
@@ -48,15 +51,56 @@ describe("startFleet", () => {
     expect(fleet.stats()).toMatchObject({ connections: 5, authOk: 5, authFailed: 0, execs: 5 });
   });
 
-  test("the real OpenSSH client logs in with strict host key checking", async () => {
+  test("the real OpenSSH client logs in with strict host key checking, plain and hashed known_hosts", async () => {
+    const fleet = await fleetFor({ hosts: 3 });
+    for (const [host, knownHosts] of [
+      [fleet.hosts[1]!, fleet.knownHostsPath],
+      [fleet.hosts[2]!, fleet.knownHostsHashedPath],
+    ] as const) {
+      const { stdout } = await runOpenSsh([
+        ...["-i", fleet.clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+        ...["-o", `UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=yes"],
+        ...["-p", String(host.port), `fleet@${host.address}`, "uptime"],
+      ]);
+      expect(stdout).toBe(`${host.expected.raw}\n`);
+    }
+    const hashed = readFileSync(fleet.knownHostsHashedPath, "utf8").trim().split("\n");
+    expect(hashed.map((l) => l.split(" ").slice(1).join(" "))).toEqual(
+      fleet.hosts.map((h) => h.hostPublicKey),
+    );
+    for (const line of hashed)
+      expect(line).toMatch(/^\|1\|[A-Za-z0-9+/=]{28}\|[A-Za-z0-9+/=]{28} ssh-ed25519 /);
+  });
+
+  test("per-host keys are the same in every fleet that serves a host index (slices agree), and sharedHostKey gives one", async () => {
+    const whole = await fleetFor({ hosts: 4, firstAddress: "127.1.9.1" });
+    const slice = await fleetFor({ hosts: 2, firstIndex: 2, firstAddress: "127.1.9.1", port: 0 });
+    expect(slice.hosts.map((h) => h.hostPublicKey)).toEqual(whole.hosts.slice(2).map((h) => h.hostPublicKey));
+    // The key a host presents is the one its known_hosts line lists.
+    const presented = (await execOnHost(slice, slice.hosts[1]!)).hostKey?.toString("base64");
+    expect(presented).toBe(slice.hosts[1]!.hostPublicKey.split(" ")[1]);
+    const shared = await fleetFor({ hosts: 3, sharedHostKey: true });
+    expect(shared.sharedHostKey).toBe(true);
+    expect(new Set(shared.hosts.map((h) => h.hostPublicKey))).toEqual(new Set([shared.hostPublicKey]));
+    await expect(startFleet({ hosts: 1, sharedHostKey: "yes" as never })).rejects.toThrow(
+      /sharedHostKey must be a boolean/,
+    );
+  });
+
+  test("agent authentication: OpenSSH logs in through a real ssh-agent holding the fleet's key", async () => {
     const fleet = await fleetFor({ hosts: 2 });
-    const host = fleet.hosts[1]!;
+    const agent = await startAgent([fleet.clientKeyPath]);
+    onTestFinished(() => agent.stop());
+    const host = fleet.hosts[0]!;
     const { stdout } = await runOpenSsh([
-      ...["-i", fleet.clientKeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+      ...["-o", `IdentityAgent=${agent.socketPath}`, "-o", "IdentityFile=/dev/null", "-o", "BatchMode=yes"],
       ...["-o", `UserKnownHostsFile=${fleet.knownHostsPath}`, "-o", "StrictHostKeyChecking=yes"],
       ...["-p", String(host.port), `fleet@${host.address}`, "uptime"],
     ]);
     expect(stdout).toBe(`${host.expected.raw}\n`);
+    expect(fleet.stats().authOk).toBe(1);
+    await agent.stop();
+    expect(existsSync(agent.socketPath)).toBe(false);
   });
 
   test("a key the fleet did not issue is rejected", async () => {

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -5,7 +6,15 @@ import { join } from "node:path";
 import ssh2 from "ssh2";
 import { loopbackAddresses, parseLoopback } from "./addresses.js";
 import { type Behaviour, isBehaviour } from "./behaviours.js";
-import { createClientKey, createHostKey, knownHostsLine } from "./keys.js";
+import {
+  createClientKey,
+  createHostKey,
+  derivedHostKey,
+  ed25519PublicLine,
+  type HostKey,
+  hostPublicKeys,
+  knownHostsLine,
+} from "./keys.js";
 import { type FleetStats, type HandlerContext, handleClient, handleSocket } from "./ssh-host.js";
 import { type ExpectedUptime, expectedUptime } from "./uptime-text.js";
 
@@ -43,8 +52,12 @@ export interface FleetOptions {
    * uptimes and behaviours follow the index, so several processes can serve slices of one big fleet.
    * @default 0 */
   firstIndex?: number;
-  /** Host private key (OpenSSH ed25519) to serve instead of a new one. @default generated */
+  /** One host key for every host (OpenSSH ed25519 private key text): the old, best-case fleet whose host-key
+   * caches always hit. Implies `sharedHostKey`. @default each host its own key */
   hostKey?: string;
+  /** Serve one host key (`hostKey`, or a new one) on every host instead of a key per host, as a real fleet has.
+   * @default false */
+  sharedHostKey?: boolean;
   /** Client private key (OpenSSH ed25519) to accept instead of a new one. @default generated */
   clientKey?: string;
   /** Receives diagnostics. @default none */
@@ -61,6 +74,8 @@ export interface FleetHost {
   behaviour: Behaviour;
   /** What the host answers to `uptime` (ok hosts), and what a parser must extract from it. */
   expected: ExpectedUptime;
+  /** `ssh-ed25519 AAAA...`: the key known_hosts lists for this host (a `changed-hostkey` host presents another). */
+  hostPublicKey: string;
 }
 
 /** A running fleet. */
@@ -69,14 +84,19 @@ export interface Fleet {
   dir: string;
   /** `inventory.txt`: one `user@address:port` per host. */
   inventoryPath: string;
-  /** `known_hosts`: one line per host (none for `hostkey-unknown` hosts). */
+  /** `known_hosts`: one line per host (none for `hostkey-unknown` hosts), plain `[address]:port` names. */
   knownHostsPath: string;
+  /** `known_hosts.hashed`: the same entries with hashed names (`|1|salt|hash`), as `HashKnownHosts yes` writes. */
+  knownHostsHashedPath: string;
   /** `id_ed25519`: the one client key every host accepts (mode 0600); `.pub` beside it. */
   clientKeyPath: string;
   /** `ssh-ed25519 AAAA... comment` */
   clientPublicKey: string;
-  /** `ssh-ed25519 AAAA...`, the key known_hosts lists for every host. */
+  /** `ssh-ed25519 AAAA...`: with `sharedHostKey` the key of every host; otherwise the first host's
+   * (each host's is `hosts[i].hostPublicKey`). */
   hostPublicKey: string;
+  /** True when every host serves the same host key. */
+  sharedHostKey: boolean;
   /** The host behind `user@address:port`, `address:port` or `[address]:port`; undefined when none. */
   find(target: string): FleetHost | undefined;
   /** Counters since start. */
@@ -171,6 +191,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       target: "",
       behaviour: behaviourOf(i),
       expected: expectedUptime(i),
+      hostPublicKey: "",
     });
   }
 
@@ -183,12 +204,35 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         : err;
     }
   };
-  const hostKey = withOption("hostKey", () => createHostKey(options.hostKey));
-  const altKey = hosts.some((h) => h.behaviour === "changed-hostkey") ? createHostKey() : hostKey;
+  const shared = options.sharedHostKey === true || options.hostKey !== undefined;
+  if (options.sharedHostKey !== undefined && typeof options.sharedHostKey !== "boolean") {
+    fail("sharedHostKey", "a boolean", options.sharedHostKey);
+  }
+  const sharedKey = shared ? withOption("hostKey", () => createHostKey(options.hostKey)) : undefined;
+  const publicLines = sharedKey
+    ? undefined
+    : (await hostPublicKeys(firstIndex, count)).map((pub) => ed25519PublicLine(pub));
+  for (const h of hosts) h.hostPublicKey = sharedKey?.publicLine ?? publicLines![h.index - firstIndex]!;
   const clientKey = withOption("clientKey", () => createClientKey(options.clientKey));
   const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
   const sockets = new Set<Socket>();
   const debug = (message: string): void => logger?.debug?.(message);
+  // One ssh2 server per host key: it holds the parsed key and the algorithm offer; listeners only inject sockets.
+  // Per-host keys: a host's server (and private key) is made when a client first reaches it.
+  const servers = new Map<number, InstanceType<typeof SshServer>>();
+  const serverFor = (index: number, alternate: boolean): InstanceType<typeof SshServer> => {
+    const id = alternate ? -1 - index : index;
+    const sharedId = alternate ? -1 : 0;
+    let server = servers.get(sharedKey ? sharedId : id);
+    if (!server) {
+      let key: HostKey;
+      if (sharedKey) key = alternate ? createHostKey() : sharedKey;
+      else key = derivedHostKey(index, alternate, alternate ? undefined : publicLines![index - firstIndex]);
+      server = new SshServer({ hostKeys: [{ key: key.parsed }] }, (client) => handleClient(ctx, client));
+      servers.set(sharedKey ? sharedId : id, server);
+    }
+    return server;
+  };
   const ctx: HandlerContext = {
     clientKey,
     latencyMs,
@@ -196,16 +240,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     stats,
     sockets,
     debug,
-    inject: (socket, alternate) => (alternate ? altSsh : mainSsh).injectSocket(socket),
+    inject: (socket, index, alternate) => serverFor(index, alternate).injectSocket(socket),
   };
-  // One ssh2 server per host key: it holds the parsed key and the algorithm offer; listeners only inject sockets.
-  const mainSsh = new SshServer({ hostKeys: [{ key: hostKey.parsed }] }, (client) =>
-    handleClient(ctx, client),
-  );
-  const altSsh =
-    altKey === hostKey
-      ? mainSsh
-      : new SshServer({ hostKeys: [{ key: altKey.parsed }] }, (client) => handleClient(ctx, client));
 
   const listeners: NetServer[] = [];
   const closeListeners = async (): Promise<void> => {
@@ -253,13 +289,20 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const inventoryPath = join(dir, "inventory.txt");
   const knownHostsPath = join(dir, "known_hosts");
   const clientKeyPath = join(dir, "id_ed25519");
+  const knownHostsHashedPath = join(dir, "known_hosts.hashed");
   const knownLines: string[] = [];
+  const hashedLines: string[] = [];
   for (const h of hosts) {
-    if (h.behaviour !== "hostkey-unknown")
-      knownLines.push(knownHostsLine(h.address, h.port, hostKey.publicLine));
+    if (h.behaviour === "hostkey-unknown") continue;
+    knownLines.push(knownHostsLine(h.address, h.port, h.hostPublicKey));
+    const name = h.port === 22 ? h.address : `[${h.address}]:${h.port}`;
+    const salt = randomBytes(20);
+    const hash = createHmac("sha1", salt).update(name).digest();
+    hashedLines.push(`|1|${salt.toString("base64")}|${hash.toString("base64")} ${h.hostPublicKey}`);
   }
   await writeFile(inventoryPath, hosts.map((h) => `${h.target}\n`).join(""));
   await writeFile(knownHostsPath, knownLines.map((l) => `${l}\n`).join(""));
+  await writeFile(knownHostsHashedPath, hashedLines.map((l) => `${l}\n`).join(""));
   await rm(clientKeyPath, { force: true });
   await writeFile(clientKeyPath, clientKey.privateOpenSSH, { mode: 0o600 });
   await chmod(clientKeyPath, 0o600);
@@ -273,9 +316,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     dir,
     inventoryPath,
     knownHostsPath,
+    knownHostsHashedPath,
     clientKeyPath,
     clientPublicKey: clientKey.publicLine,
-    hostPublicKey: hostKey.publicLine,
+    hostPublicKey: sharedKey?.publicLine ?? hosts[0]?.hostPublicKey ?? "",
+    sharedHostKey: shared,
     find(target) {
       byAddressPort ??= new Map(hosts.map((h) => [`${h.address}:${h.port}`, h]));
       const hostPort = target.slice(target.lastIndexOf("@") + 1).replace(/^\[([^\]]+)\]/, "$1");

@@ -1,3 +1,5 @@
+export type { FleetAgent } from "./agent.js";
+export { startAgent } from "./agent.js";
 export type { Behaviour } from "./behaviours.js";
 export {
   BEHAVIOURS,

@@ -1,4 +1,13 @@
-import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+} from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import ssh2, { type ParsedKey } from "ssh2";
 
 const { utils } = ssh2;
@@ -84,4 +93,131 @@ export function createClientKey(privateKey?: string, comment = "uptime-test-flee
 /** One known_hosts line: `[address]:port key` or plain `address key` on port 22. */
 export function knownHostsLine(address: string, port: number, publicLine: string): string {
   return `${port === 22 ? address : `[${address}]:${port}`} ${publicLine}`;
+}
+
+/*
+ * Per-host host keys. A real fleet has one key per host, so every host here gets its own ed25519 key by default.
+ * The private key of host i is derived from its index (these are throwaway keys of simulated hosts on loopback,
+ * not secrets), so every process serving a slice of one fleet agrees on the keys without sharing files. What
+ * costs time is deriving the public keys for known_hosts (about 40 us each); they are cached on disk, in a
+ * versioned file under the temp dir, so a fleet of 100,000 hosts starts as fast the second time as a shared-key
+ * one. The private key of a host is only made when a client first connects to it.
+ */
+
+const HOST_KEY_LABEL = "uptime-test-fleet host key v1";
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+/** The on-disk cache of derived public keys (32 bytes per host index, from index 0 up). */
+export const HOST_KEY_CACHE = join(tmpdir(), "uptime-test-fleet-hostkeys-v1.bin");
+
+/** The 32-byte ed25519 seed of host `index` (`alternate`: the other key a `changed-hostkey` host presents). */
+export function hostKeySeed(index: number, alternate = false): Buffer {
+  return createHash("sha256")
+    .update(`${HOST_KEY_LABEL}${alternate ? " alternate" : ""} ${index}`)
+    .digest();
+}
+
+function publicOfSeed(seed: Buffer): Buffer {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: "der",
+    type: "pkcs8",
+  });
+  // SPKI DER of ed25519 ends with the 32-byte public key.
+  return createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(-32);
+}
+
+function sshString(data: Buffer | string): Buffer {
+  const body = typeof data === "string" ? Buffer.from(data) : data;
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(body.length, 0);
+  return Buffer.concat([len, body]);
+}
+
+/** `ssh-ed25519 AAAA...` of a raw 32-byte public key. */
+export function ed25519PublicLine(pub: Buffer): string {
+  return `ssh-ed25519 ${Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]).toString("base64")}`;
+}
+
+/** An unencrypted OpenSSH private key file for an ed25519 seed. */
+export function opensshEd25519(seed: Buffer, pub = publicOfSeed(seed), comment = ""): string {
+  const blob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
+  const check = seed.subarray(0, 4);
+  let priv = Buffer.concat([
+    check,
+    check,
+    sshString("ssh-ed25519"),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
+  const pad = (8 - (priv.length % 8)) % 8;
+  priv = Buffer.concat([priv, Buffer.from([1, 2, 3, 4, 5, 6, 7].slice(0, pad))]);
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0"),
+    sshString("none"),
+    sshString("none"),
+    sshString(""),
+    Buffer.from([0, 0, 0, 1]),
+    sshString(blob),
+    sshString(priv),
+  ]).toString("base64");
+  const lines = body.match(/.{1,70}/g) ?? [];
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join("\n")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+/**
+ * The host key of host `index`, parsed, with a cached signer. `publicLine` (from {@link hostPublicKeys}) saves
+ * deriving the public key again; the signer is imported as JWK, several times faster than PEM in OpenSSL 3.
+ */
+export function derivedHostKey(index: number, alternate = false, publicLine?: string): HostKey {
+  const seed = hostKeySeed(index, alternate);
+  const fromLine = publicLine
+    ? Buffer.from(publicLine.split(" ")[1] ?? "", "base64").subarray(19)
+    : undefined;
+  const pub = fromLine?.length === 32 ? fromLine : publicOfSeed(seed);
+  const parsed = parseOne(opensshEd25519(seed, pub));
+  const privateKey = createPrivateKey({
+    key: { kty: "OKP", crv: "Ed25519", d: seed.toString("base64url"), x: pub.toString("base64url") },
+    format: "jwk",
+  });
+  parsed.sign = (data: Buffer | string) =>
+    cryptoSign(null, typeof data === "string" ? Buffer.from(data) : data, privateKey);
+  return { parsed, publicLine: publicLineOf(parsed) };
+}
+
+/**
+ * Public keys (raw 32 bytes) of hosts `first` .. `first + count - 1`, from the disk cache where it has them.
+ * The cache grows when a contiguous run from index 0 can be extended; it is replaced atomically (write + rename),
+ * and two processes racing write identical bytes.
+ */
+export async function hostPublicKeys(first: number, count: number): Promise<Buffer[]> {
+  let cache: Buffer = Buffer.alloc(0);
+  try {
+    cache = await readFile(HOST_KEY_CACHE);
+  } catch {
+    // no cache yet
+  }
+  const cached = Math.floor(cache.length / 32);
+  const keys: Buffer[] = [];
+  const fresh: Buffer[] = [];
+  for (let i = first; i < first + count; i++) {
+    if (i < cached) {
+      keys.push(cache.subarray(i * 32, i * 32 + 32));
+    } else {
+      const pub = publicOfSeed(hostKeySeed(i));
+      keys.push(pub);
+      fresh.push(pub);
+    }
+  }
+  if (fresh.length > 0 && first <= cached) {
+    const grown = Buffer.concat([cache.subarray(0, first * 32 + (count - fresh.length) * 32), ...fresh]);
+    const tmp = `${HOST_KEY_CACHE}.${process.pid}.tmp`;
+    try {
+      await writeFile(tmp, grown);
+      await rename(tmp, HOST_KEY_CACHE);
+    } catch {
+      await rm(tmp, { force: true });
+    }
+  }
+  return keys;
 }

@@ -35,7 +35,7 @@ export interface HandlerContext {
   stats: FleetStats;
   sockets: Set<Socket>;
   /** Hands a socket to the ssh2 server that serves the right host key. */
-  inject(socket: Socket, alternateKey: boolean): void;
+  inject(socket: Socket, index: number, alternateKey: boolean): void;
   debug(message: string): void;
 }
 
@@ -93,7 +93,7 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
     return;
   }
   connStates.set(socket, conn);
-  ctx.inject(socket, host.behaviour === "changed-hostkey");
+  ctx.inject(socket, host.index, host.behaviour === "changed-hostkey");
 }
 
 /** The ssh2 server's `connection` listener, shared by every host. */
@@ -138,6 +138,15 @@ function onAuth(ctx: HandlerContext, host: HostRuntime, auth: AuthContext): void
   auth.reject(["publickey"]);
 }
 
+/** What a `hostile-stderr` host writes: escapes, controls, bidi, a non-UTF-8 byte, a forged line. */
+const HOSTILE_STDERR = Buffer.concat([
+  Buffer.from(
+    "\u001b]52;c;ZXZpbA==\u0007\u001b[2J\u001b[Hnul\u0000bel\u0007 cr\r, host: 10.9.9.9, result: 999 days \u202eevil\u0085 ",
+  ),
+  Buffer.from([0xff, 0x0a]),
+  Buffer.from("worker_id: w_1, host: 10.9.9.8, result: 998 days\n"),
+]);
+
 function finish(channel: ServerChannel, code: number): void {
   channel.exit(code);
   channel.end();
@@ -150,6 +159,10 @@ function runCommand(ctx: HandlerContext, conn: ConnState, channel: ServerChannel
     case "exit-status":
       channel.stderr.write("uptime: simulated failure\n");
       finish(channel, 3);
+      return;
+    case "hostile-stderr":
+      channel.stderr.write(HOSTILE_STDERR);
+      finish(channel, 1);
       return;
     case "huge-output": {
       let sent = 0;

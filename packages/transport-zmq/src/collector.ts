@@ -4,8 +4,16 @@ import type { CurveServerOptions, ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import { bindServerRouter, createServerRouter, serveRouter } from "./server-router.js";
+import {
+  bindServerRouter,
+  createServerRouter,
+  type Exposure,
+  exposureOf,
+  serveRouter,
+  serverTrust,
+} from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, type RejectInfo, SendQueue } from "./socket-util.js";
+import type { TrustList } from "./trust.js";
 
 /**
  * Where the sink keeps results. `has` must answer from what is durably written (also
@@ -23,6 +31,11 @@ export interface CollectorOptions {
   store: ResultStore;
   /** CURVE with a ZAP allow-list of worker keys. @default undefined (plain tcp) */
   curve?: CurveServerOptions;
+  /**
+   * Networks (CIDR) workers may connect from, checked by ZAP; see `DispatcherOptions.trust`.
+   * @default ["127.0.0.0/8", "::1/128"] without CURVE, any address with CURVE
+   */
+  trust?: string[];
   /** Longest a result waits before its batch is written. @default 20 */
   batchMaxMs?: number;
   /** Most results in one write. @default 1000 */
@@ -79,6 +92,8 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private readonly zap: ZapHandler | undefined;
   private readonly store: ResultStore;
   private readonly endpointOption: string;
+  private readonly trust: TrustList | undefined;
+  private readonly curveOn: boolean;
   private readonly batchMaxMs: number;
   private readonly batchMax: number;
   private readonly lingerMs: number;
@@ -86,6 +101,8 @@ export class Collector extends TypedEmitter<CollectorEvents> {
   private readonly warn: RateLimitedWarn;
   private batch: Entry[] = [];
   private readonly pendingKeys = new Set<string>();
+  /** Other senders of a result being written, receipted with it. */
+  private readonly waiting = new Map<string, Buffer[]>();
   private duplicates = new Map<string, { identity: Buffer; job: string; seqs: number[] }>();
   private batchTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
@@ -126,22 +143,30 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.rejects = new RejectCounter("collector", this.warn, (info) => this.emit("reject", info));
     // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
     // result again later and gets a new receipt.
+    this.curveOn = options.curve !== undefined;
+    this.trust = serverTrust(options.trust, this.curveOn, this.endpointOption, "Collector options.trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Collector",
       curve: options.curve,
+      trust: this.trust,
       lingerMs,
       sendHighWaterMark: 10_000,
-      // Bounded: when writes fall behind we stop reading, and workers block at their HWM.
-      receiveHighWaterMark: 10_000,
+      // Bounded, per peer: when writes fall behind we stop reading, and workers block at their HWM;
+      // a flooding peer's backlog stays this small.
+      receiveHighWaterMark: 1000,
       heartbeatIntervalMs: 1000,
       heartbeatTimeoutMs: 5000,
       logger: this.logger,
-      onAuthRefused: (address, reason) =>
-        this.rejects.add("AUTH", `CURVE handshake refused: ${reason}`, address),
+      onAuthRefused: (address, reason) => this.rejects.add("AUTH", `handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (e) =>
       this.warn.warn("receipt send failed", { error: String(e) }),
     );
+  }
+
+  /** What this server exposes: endpoint, CURVE on or off, the networks it admits. */
+  get exposure(): Exposure {
+    return exposureOf(this.endpoint, this.curveOn, this.trust);
   }
 
   /** The bound endpoint (with the real port when bound to port 0 or `*`). */
@@ -221,8 +246,15 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.counters.received++;
     const key = keyOf(result.job, result.seq);
     if (this.pendingKeys.has(key)) {
-      // Being written now: its receipt goes to the first sender; this copy needs none beyond that.
+      // Being written now: this copy's sender gets its receipt too once the write is durable
+      // (else it would wait for its resend timer).
       this.noteDuplicate(result, identity, false);
+      let w = this.waiting.get(key);
+      if (!w) {
+        w = [];
+        this.waiting.set(key, w);
+      }
+      if (w.length < 8) w.push(identity);
       return;
     }
     if (this.store.has(result.job, result.seq)) {
@@ -282,7 +314,11 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     } catch (error) {
       // Not durable: no receipt. The workers send these again and the dispatcher keeps them.
       this.counters.writeErrors++;
-      for (const e of batch) this.pendingKeys.delete(keyOf(e.result.job, e.result.seq));
+      for (const e of batch) {
+        const key = keyOf(e.result.job, e.result.seq);
+        this.pendingKeys.delete(key);
+        this.waiting.delete(key);
+      }
       this.logger.error?.("result store write failed", { error: String(error), results: batch.length });
       return;
     }
@@ -290,7 +326,7 @@ export class Collector extends TypedEmitter<CollectorEvents> {
     this.counters.stored += batch.length;
     this.emit("stored", results);
     const groups = new Map<string, { identity: Buffer; job: string; seqs: number[]; failed: boolean[] }>();
-    for (const { result, identity } of batch) {
+    const add = (identity: Buffer, result: Result, failed: boolean) => {
       const k = `${identity.toString("latin1")}\u0000${result.job}`;
       let g = groups.get(k);
       if (!g) {
@@ -298,7 +334,16 @@ export class Collector extends TypedEmitter<CollectorEvents> {
         groups.set(k, g);
       }
       g.seqs.push(result.seq);
-      g.failed.push(!result.ok);
+      g.failed.push(failed);
+    };
+    for (const { result, identity } of batch) {
+      add(identity, result, !result.ok);
+      const key = keyOf(result.job, result.seq);
+      const others = this.waiting.get(key);
+      if (!others) continue;
+      this.waiting.delete(key);
+      // Counted as failed once, by the first sender's receipt.
+      for (const other of others) add(other, result, false);
     }
     for (const g of groups.values()) this.sendReceipts(g.identity, g.job, g.seqs, g.failed);
   }

@@ -1,5 +1,6 @@
 import * as zmq from "zeromq";
 import type { Logger } from "./logger.js";
+import type { TrustList } from "./trust.js";
 import { assertZ85Key, z85Encode } from "./z85.js";
 
 /** CURVE for a server (the binding side): its key pair and the client public keys it admits. */
@@ -56,10 +57,20 @@ export function applyCurveClient(socket: zmq.Socket, curve: CurveClientOptions, 
   socket.curveSecretKey = curve.secretKey;
 }
 
+/** What a {@link ZapHandler} admits. */
+export interface ZapPolicy {
+  /** CURVE client keys (Z85) admitted; undefined: no CURVE, the NULL mechanism is expected. */
+  allow: Set<string> | undefined;
+  /** Networks peers must come from; undefined: any address. */
+  trust: TrustList | undefined;
+}
+
 /**
- * A ZAP handler (RFC 27) admitting only allow-listed CURVE client keys. It binds
- * `inproc://zeromq.zap.01` in its own context, so every server gets its own
- * handler and allow-list: create the server socket in `context`.
+ * A ZAP handler (RFC 27) for one server socket. With CURVE it admits only allow-listed client
+ * keys; without, it admits the NULL mechanism. Either way a peer whose address lies outside the
+ * trusted networks is refused (ZeroMQ runs ZAP for NULL too when the socket has a `zapDomain`).
+ * It binds `inproc://zeromq.zap.01` in its own context, so every server gets its own handler and
+ * policy: create the server socket in `context`.
  */
 export class ZapHandler {
   readonly context = new zmq.Context();
@@ -71,7 +82,7 @@ export class ZapHandler {
   admitted = 0;
 
   constructor(
-    private readonly allow: Set<string>,
+    private readonly policy: ZapPolicy,
     private readonly logger: Logger,
     private readonly onRefused: (address: string, reason: string) => void,
   ) {
@@ -101,22 +112,29 @@ export class ZapHandler {
     }
   }
 
-  private answer(frames: Buffer[]): string[] | (string | Buffer)[] {
+  private answer(frames: Buffer[]): (string | Buffer)[] {
     const [version, requestId, domain, address, , mechanism, key] = frames;
     const id = requestId ?? Buffer.alloc(0);
+    const where = address?.toString() ?? "?";
     const deny = (reason: string) => {
       this.refused++;
-      const where = address?.toString() ?? "?";
-      this.logger.warn("CURVE client refused", { address: where, reason });
+      // Logged (rate-limited) by the owner's reject counter, not one line per handshake here.
       this.onRefused(where, reason);
       return ["1.0", id, "400", reason, "", ""];
     };
     if (version?.toString() !== "1.0") return deny("unsupported ZAP version");
     if (domain?.toString() !== ZAP_DOMAIN) return deny("wrong ZAP domain");
+    const { allow, trust } = this.policy;
+    if (trust && !trust.has(where)) return deny(`address ${where} is not in a trusted network`);
+    if (!allow) {
+      if (mechanism?.toString() !== "NULL") return deny("this server does not use CURVE");
+      this.admitted++;
+      return ["1.0", id, "200", "OK", "", ""];
+    }
     if (mechanism?.toString() !== "CURVE") return deny("CURVE required");
     if (key?.length !== 32) return deny("no client key");
     const z85 = z85Encode(key);
-    if (!this.allow.has(z85)) return deny(`client key ${z85.slice(0, 8)}… is not allow-listed`);
+    if (!allow.has(z85)) return deny(`client key ${z85.slice(0, 8)}… is not allow-listed`);
     this.admitted++;
     return ["1.0", id, "200", "OK", z85, ""];
   }

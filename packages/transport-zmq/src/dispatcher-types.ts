@@ -9,6 +9,22 @@ export interface DispatcherOptions {
   endpoint?: string;
   /** CURVE with a ZAP allow-list of worker keys. @default undefined (plain tcp) */
   curve?: CurveServerOptions;
+  /**
+   * Networks (CIDR, IPv4 or IPv6) workers may connect from, checked by ZAP on every handshake.
+   * Without CURVE anyone who can reach the port takes tasks and sends receipts, so by default only
+   * loopback is admitted; with CURVE the allow-list authenticates and any address is admitted
+   * unless this is set. Not checked for ipc:// endpoints (local by nature).
+   * @default ["127.0.0.0/8", "::1/128"] without CURVE, any address with CURVE
+   * @example
+   * new Dispatcher({ endpoint: "tcp://*:5557", trust: ["10.0.0.0/8", "fd00::/8"] });
+   */
+  trust?: string[];
+  /**
+   * Most credit (tasks out at once) one worker can hold, whatever capacity it claims; a worker's
+   * credit is also capped at 1.25 times its declared capacity plus 16.
+   * @default 11000 (the worker app's largest concurrency, 10,000, plus its prefetch)
+   */
+  maxWorkerCredit?: number;
   /** Heartbeat period, both ways. @default 1000 */
   heartbeatIntervalMs?: number;
   /** A worker silent this long is lost and its unreceipted tasks requeued. @default 5000 */
@@ -64,10 +80,13 @@ export interface WorkerInfo {
   peer: string;
 }
 
+/** Why a worker left the registry: silent, said bye, unreachable, reconnected, or cut off for malformed frames. */
+export type WorkerLostReason = "timeout" | "bye" | "unreachable" | "replaced" | "cut-off";
+
 /** Events of a {@link Dispatcher}. */
 export type DispatcherEvents = {
   "worker-joined": [WorkerInfo];
-  "worker-lost": [WorkerInfo & { reason: "timeout" | "bye" | "unreachable" | "replaced"; requeued: number }];
+  "worker-lost": [WorkerInfo & { reason: WorkerLostReason; requeued: number }];
   progress: [{ job: string } & JobProgress];
   "job-done": [JobReport];
   reject: [RejectInfo];

@@ -7,13 +7,22 @@ import type {
   DispatcherOptions,
   JobSpec,
   WorkerInfo,
+  WorkerLostReason,
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
-import { bindServerRouter, createServerRouter, serveRouter } from "./server-router.js";
+import {
+  bindServerRouter,
+  createServerRouter,
+  type Exposure,
+  exposureOf,
+  serveRouter,
+  serverTrust,
+} from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
+import type { TrustList } from "./trust.js";
 
 interface WorkerState {
   key: string;
@@ -46,10 +55,13 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly sends: SendQueue;
   private readonly zap: ZapHandler | undefined;
   private readonly endpointOption: string;
+  private readonly trust: TrustList | undefined;
+  private readonly curveOn: boolean;
   private readonly heartbeatIntervalMs: number;
   private readonly heartbeatTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly maxInFlight: number;
+  private readonly maxWorkerCredit: number;
   private readonly lingerMs: number;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
@@ -91,27 +103,42 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       1,
       Number.MAX_SAFE_INTEGER,
     );
+    this.maxWorkerCredit = intOption(
+      options.maxWorkerCredit,
+      11_000,
+      "Dispatcher options.maxWorkerCredit",
+      1,
+      1_000_000,
+    );
     const lingerMs = intOption(options.lingerMs, 1000, "Dispatcher options.lingerMs", 0);
     this.lingerMs = lingerMs;
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("dispatcher", this.warn, (info) => this.emit("reject", info));
+    this.curveOn = options.curve !== undefined;
+    this.trust = serverTrust(options.trust, this.curveOn, this.endpointOption, "Dispatcher options.trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Dispatcher",
       curve: options.curve,
+      trust: this.trust,
       lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
       sendHighWaterMark: 100_000,
-      receiveHighWaterMark: 100_000,
+      // Per peer: a flooding peer's backlog stays in its own pipe, bounded, not in our memory.
+      receiveHighWaterMark: 1000,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       heartbeatTimeoutMs: this.heartbeatTimeoutMs,
       logger: this.logger,
-      onAuthRefused: (address, reason) =>
-        this.rejects.add("AUTH", `CURVE handshake refused: ${reason}`, address),
+      onAuthRefused: (address, reason) => this.rejects.add("AUTH", `handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (error) =>
       this.logger.warn("dispatcher send failed", { error: String(error) }),
     );
+  }
+
+  /** What this server exposes: endpoint, CURVE on or off, the networks it admits. */
+  get exposure(): Exposure {
+    return exposureOf(this.endpoint, this.curveOn, this.trust);
   }
 
   /** The bound endpoint (with the real port when bound to port 0 or `*`). */
@@ -128,6 +155,10 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       closed: () => this.closed,
       onMessage: (message, identity) => this.onMessage(message, identity),
       onReject: (code, message, peer) => this.rejects.add(code, message, peer),
+      onCutOff: (identity) => {
+        const w = this.workers.get(identity.toString("latin1"));
+        if (w) this.lose(w, "cut-off");
+      },
     });
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.rejects.add("HANDSHAKE", message, address),
@@ -262,8 +293,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private onReady(key: string, identity: Buffer, msg: Extract<Message, { t: "ready" }>): void {
     const now = performance.now();
     const existing = this.workers.get(key);
-    // Credit beyond twice the capacity is a confused or hostile peer: cap it.
-    const maxCredit = msg.capacity * 2 + 16;
+    // A worker's window is its capacity plus a 10% prefetch: more is a confused or hostile peer
+    // (a harvester claiming a huge capacity to take most of the job). Cap it.
+    const maxCredit = Math.min(Math.ceil(msg.capacity * 1.25) + 16, this.maxWorkerCredit);
     if (existing) {
       existing.capacity = msg.capacity;
       existing.maxCredit = maxCredit;
@@ -302,26 +334,32 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
     let fresh = 0;
+    let notHeld = 0;
     for (const seq of msg.seqs) {
-      if (seq >= job.total) {
+      const v = job.receipt(seq, from);
+      if (v.kind === "receipted") {
+        fresh++;
+        const set = v.holder.inFlight.get(job);
+        if (set?.delete(seq)) v.holder.inFlightCount--;
+      } else if (v.kind === "out-of-range") {
         this.rejects.add(
           "BAD_RECEIPT",
           `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
           from.peer,
         );
-        continue;
-      }
-      const r = job.markReceipted(seq);
-      if (!r) continue;
-      fresh++;
-      const owner = r.owner;
-      if (owner) {
-        const set = owner.inFlight.get(job);
-        if (set?.delete(seq)) owner.inFlightCount--;
+      } else if (v.kind === "not-held") {
+        notHeld++;
       }
     }
+    if (notHeld > 0) {
+      this.rejects.add(
+        "BAD_RECEIPT",
+        `receipt for ${notHeld} tasks of job ${job.id} that ${from.name} does not hold`,
+        from.peer,
+      );
+    }
     this.counters.receipted += fresh;
-    job.failed += Math.min(msg.failed ?? 0, fresh);
+    job.addFailed(Math.min(msg.failed ?? 0, fresh));
     this.emit("progress", { job: job.id, ...job.progress() });
     if (job.complete) this.finish(job, false);
   }
@@ -416,14 +454,15 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
   }
 
-  private lose(w: WorkerState, reason: "timeout" | "bye" | "unreachable" | "replaced"): void {
+  private lose(w: WorkerState, reason: WorkerLostReason): void {
     if (this.workers.get(w.key) !== w) return;
     this.workers.delete(w.key);
     let requeued = 0;
     const touched: JobState<WorkerState>[] = [];
     for (const [job, seqs] of w.inFlight) {
       for (const seq of seqs) {
-        const r = job.requeueTask(seq, this.maxAttempts);
+        // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
+        const r = job.requeueTask(seq, this.maxAttempts, reason !== "replaced");
         if (r === "requeued") {
           requeued++;
           this.counters.requeued++;
@@ -443,13 +482,12 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   }
 
   private finish(job: JobState<WorkerState>, cancelled: boolean, reason?: string): void {
-    if (job.finished) return;
-    job.finished = true;
+    const report = job.finish(cancelled, reason);
+    if (!report) return;
     this.jobs.delete(job.id);
     if (!cancelled) {
       for (const w of this.workers.values()) w.inFlight.delete(job);
     }
-    const report = job.report(cancelled, reason);
     if (!this.closed) {
       const end = encode({
         t: "job-end",
@@ -464,7 +502,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     this.logger.info?.("job finished", { job: job.id, receipted: job.receipted, cancelled });
     this.emit("job-done", report);
-    job.resolve(report);
   }
 
   private info(w: WorkerState): WorkerInfo {

@@ -13,6 +13,7 @@ export type {
   DispatcherOptions,
   JobSpec,
   WorkerInfo,
+  WorkerLostReason,
 } from "./dispatcher-types.js";
 export type { JobProgress, JobReport, JobRun } from "./job-state.js";
 export {
@@ -25,7 +26,9 @@ export {
   writeKeyPair,
 } from "./keys.js";
 export type { Logger } from "./logger.js";
+export { describeExposure, type Exposure } from "./server-router.js";
 export type { RejectCode, RejectInfo } from "./socket-util.js";
+export { LOOPBACK_NETWORKS, parseCidr, parseTrustList, TrustList } from "./trust.js";
 export { WorkerLink } from "./worker-link.js";
 export type {
   ResultBody,

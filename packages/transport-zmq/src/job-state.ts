@@ -44,25 +44,38 @@ export const IN_FLIGHT = 1;
 export const RECEIPTED = 2;
 export const ABANDONED = 3;
 
-/** Per-task state of one job, in flat typed arrays: memory proportional to the host list. */
-export class JobState<Owner> {
+/** Who holds a task: a worker connection. Two connections of one worker share the name. */
+export interface Holder {
+  readonly name: string;
+}
+
+/** What a receipt for one seq did. */
+export type ReceiptVerdict<Owner> =
+  | { kind: "receipted"; holder: Owner }
+  | { kind: "duplicate" }
+  | { kind: "not-held" }
+  | { kind: "out-of-range" };
+
+/**
+ * Per-task state of one job, in flat typed arrays: memory proportional to the host list.
+ * Only its own methods change it: the dispatcher asks, the job decides.
+ */
+export class JobState<Owner extends Holder> {
   readonly total: number;
   readonly state: Uint8Array;
   readonly attempts: Uint16Array;
-  readonly owner: (Owner | undefined)[];
+  /** The last holder of each task (kept after a requeue: its late receipt still counts). */
+  private readonly holder: (Owner | undefined)[];
   private fresh = 0;
   private readonly requeue: number[] = [];
   private requeueHead = 0;
-  receipted = 0;
-  failed = 0;
-  inFlight = 0;
-  requeued = 0;
-  readonly abandoned: { seq: number; target: string }[] = [];
+  private counts = { receipted: 0, failed: 0, inFlight: 0, requeued: 0 };
+  private readonly abandonedList: { seq: number; target: string }[] = [];
+  private isFinished = false;
   readonly startedAt = performance.now();
   /** When the job started, in milliseconds since the epoch. */
   readonly startedAtEpoch = Date.now();
-  finished = false;
-  resolve!: (report: JobReport) => void;
+  private resolveDone!: (report: JobReport) => void;
   readonly done: Promise<JobReport>;
 
   constructor(
@@ -73,19 +86,36 @@ export class JobState<Owner> {
     this.total = targets.length;
     this.state = new Uint8Array(this.total);
     this.attempts = new Uint16Array(this.total).fill(1);
-    this.owner = new Array(this.total);
+    this.holder = new Array(this.total);
     this.done = new Promise((resolve) => {
-      this.resolve = resolve;
+      this.resolveDone = resolve;
     });
   }
 
+  get receipted(): number {
+    return this.counts.receipted;
+  }
+
+  get failed(): number {
+    return this.counts.failed;
+  }
+
+  get inFlight(): number {
+    return this.counts.inFlight;
+  }
+
   get queued(): number {
-    return this.total - this.receipted - this.inFlight - this.abandoned.length;
+    return this.total - this.counts.receipted - this.counts.inFlight - this.abandonedList.length;
   }
 
   /** Whether every task has a receipt or was abandoned. */
   get complete(): boolean {
-    return this.receipted + this.abandoned.length === this.total;
+    return this.counts.receipted + this.abandonedList.length === this.total;
+  }
+
+  /** Whether the job ended (complete, cancelled or closed): nothing more changes it. */
+  get finished(): boolean {
+    return this.isFinished;
   }
 
   /** Next queued seq (requeued ones first), or -1. */
@@ -105,80 +135,90 @@ export class JobState<Owner> {
     return -1;
   }
 
-  /** Whether some task is waiting, without taking it. */
-  hasQueued(): boolean {
-    return this.queued > 0;
-  }
-
-  markInFlight(seq: number, owner: Owner): void {
+  markInFlight(seq: number, holder: Owner): void {
     this.state[seq] = IN_FLIGHT;
-    this.owner[seq] = owner;
-    this.inFlight++;
+    this.holder[seq] = holder;
+    this.counts.inFlight++;
   }
 
   /**
-   * Marks `seq` receipted; returns its previous owner when it was in flight, or false if it
-   * already was. A task abandoned meanwhile (its result arrived after all) counts as receipted.
+   * A receipt for `seq` relayed by `from`. It counts only when `from` holds the task (or held it
+   * last, on this or an earlier connection of the same worker, and nobody holds it now): a peer
+   * cannot make tasks it was never given vanish. A task abandoned meanwhile (its result arrived
+   * after all) counts as receipted.
    */
-  markReceipted(seq: number): { owner: Owner | undefined } | false {
+  receipt(seq: number, from: Owner): ReceiptVerdict<Owner> {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= this.total) return { kind: "out-of-range" };
     const s = this.state[seq];
-    if (s === RECEIPTED || s === undefined) return false;
-    if (s === ABANDONED) {
-      const i = this.abandoned.findIndex((a) => a.seq === seq);
-      if (i >= 0) this.abandoned.splice(i, 1);
-      this.state[seq] = RECEIPTED;
-      this.receipted++;
-      return { owner: undefined };
+    if (s === RECEIPTED) return { kind: "duplicate" };
+    const holder = this.holder[seq];
+    if (holder === undefined) return { kind: "not-held" };
+    if (s === IN_FLIGHT ? holder !== from : holder !== from && holder.name !== from.name) {
+      return { kind: "not-held" };
     }
-    const owner = this.owner[seq];
-    if (s === IN_FLIGHT) this.inFlight--;
-    this.owner[seq] = undefined;
+    if (s === ABANDONED) {
+      const i = this.abandonedList.findIndex((a) => a.seq === seq);
+      if (i >= 0) this.abandonedList.splice(i, 1);
+    } else if (s === IN_FLIGHT) {
+      this.counts.inFlight--;
+    }
     this.state[seq] = RECEIPTED;
-    this.receipted++;
-    return { owner };
+    this.counts.receipted++;
+    return { kind: "receipted", holder };
   }
 
-  /** Puts an in-flight `seq` back in the queue with its attempt raised, or abandons it at `maxAttempts`. */
-  requeueTask(seq: number, maxAttempts: number): "requeued" | "abandoned" | "ignored" {
+  /** Adds receipted tasks whose result was an error (as the sink counted them). */
+  addFailed(n: number): void {
+    this.counts.failed += n;
+  }
+
+  /**
+   * Puts an in-flight `seq` back in the queue, or abandons it at `maxAttempts`. `charge: false`
+   * keeps the attempt as it is: the worker did not fail the task, its connection was replaced.
+   */
+  requeueTask(seq: number, maxAttempts: number, charge = true): "requeued" | "abandoned" | "ignored" {
     if (this.state[seq] !== IN_FLIGHT) return "ignored";
-    this.inFlight--;
-    this.owner[seq] = undefined;
-    const attempt = this.attempts[seq]! + 1;
+    this.counts.inFlight--;
+    const attempt = this.attempts[seq]! + (charge ? 1 : 0);
     if (attempt > maxAttempts) {
       this.state[seq] = ABANDONED;
-      this.abandoned.push({ seq, target: this.targets[seq]! });
+      this.abandonedList.push({ seq, target: this.targets[seq]! });
       return "abandoned";
     }
     this.attempts[seq] = attempt;
     this.state[seq] = QUEUED;
     this.requeue.push(seq);
-    this.requeued++;
+    this.counts.requeued++;
     return "requeued";
   }
 
   progress(): JobProgress {
     return {
       total: this.total,
-      receipted: this.receipted,
-      failed: this.failed,
-      inFlight: this.inFlight,
+      receipted: this.counts.receipted,
+      failed: this.counts.failed,
+      inFlight: this.counts.inFlight,
       queued: this.queued,
-      requeued: this.requeued,
-      abandoned: this.abandoned.length,
+      requeued: this.counts.requeued,
+      abandoned: this.abandonedList.length,
     };
   }
 
-  report(cancelled: boolean, reason?: string): JobReport {
+  /** Ends the job and resolves `done` with its report; undefined when it had ended already. */
+  finish(cancelled: boolean, reason?: string): JobReport | undefined {
+    if (this.isFinished) return undefined;
+    this.isFinished = true;
     const r: JobReport = {
       id: this.id,
       total: this.total,
-      receipted: this.receipted,
-      failed: this.failed,
-      abandoned: this.abandoned.slice(),
+      receipted: this.counts.receipted,
+      failed: this.counts.failed,
+      abandoned: this.abandonedList.slice(),
       cancelled,
       durationMs: performance.now() - this.startedAt,
     };
     if (reason !== undefined) r.reason = reason;
+    this.resolveDone(r);
     return r;
   }
 }

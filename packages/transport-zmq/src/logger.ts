@@ -10,13 +10,14 @@ export interface Logger {
 export const silentLogger: Logger = { warn() {} };
 
 /**
- * Logs at most `perSecond` warnings per second and summarises the rest, so a
- * flood of bad frames cannot turn into a flood of log lines.
+ * Logs at most `perSecond` warnings per second and summarises the rest in one line when the
+ * second is over, so a flood of bad frames or refused handshakes cannot turn into a flood of log lines.
  */
 export class RateLimitedWarn {
   private windowStart = 0;
   private count = 0;
   private suppressed = 0;
+  private summary: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -26,18 +27,28 @@ export class RateLimitedWarn {
   warn(msg: string, fields?: object): void {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
-      if (this.suppressed > 0) {
-        this.logger.warn(`${this.suppressed} more warnings suppressed`, { suppressed: this.suppressed });
-      }
+      this.flush();
       this.windowStart = now;
       this.count = 0;
-      this.suppressed = 0;
     }
     if (this.count < this.perSecond) {
       this.count++;
       this.logger.warn(msg, fields);
-    } else {
-      this.suppressed++;
+      return;
     }
+    this.suppressed++;
+    if (!this.summary) {
+      this.summary = setTimeout(() => this.flush(), Math.max(1, this.windowStart + 1000 - now));
+      this.summary.unref?.();
+    }
+  }
+
+  private flush(): void {
+    clearTimeout(this.summary);
+    this.summary = undefined;
+    if (this.suppressed === 0) return;
+    const suppressed = this.suppressed;
+    this.suppressed = 0;
+    this.logger.warn(`${suppressed} more warnings suppressed`, { suppressed });
   }
 }

@@ -32,6 +32,12 @@ export function configureSocket(socket: zmq.Router | zmq.Dealer, o: LinkSocketOp
  */
 export const MAX_BATCH = 256;
 
+/** Messages a receive loop handles in one go before it yields to timers and sends. */
+export const RECEIVE_BATCH = 64;
+
+/** Resolves after pending I/O and timers have had their turn. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 interface Pending {
   /** Routing id for a ROUTER, undefined on a DEALER. */
   to: Buffer | undefined;
@@ -211,6 +217,8 @@ export type RejectCode =
   | "UNEXPECTED_KIND"
   | "UNKNOWN_PEER"
   | "BAD_RECEIPT"
+  | "OVER_CREDIT"
+  | "CUT_OFF"
   | "AUTH"
   | "HANDSHAKE";
 

@@ -6,7 +6,14 @@ import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
 import { intOption, stringOption } from "./options.js";
 import { ResultLedger, taskKey } from "./result-ledger.js";
-import { configureSocket, MAX_BATCH, RejectCounter, SendQueue } from "./socket-util.js";
+import {
+  configureSocket,
+  MAX_BATCH,
+  RECEIVE_BATCH,
+  RejectCounter,
+  SendQueue,
+  yieldToLoop,
+} from "./socket-util.js";
 import type {
   ResultBody,
   WorkerCurveOptions,
@@ -330,8 +337,11 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   private async receiveDispatcher(d: zmq.Dealer): Promise<void> {
     try {
+      let handled = 0;
       for await (const frames of d) {
         if (this.dealer !== d) break;
+        // Yield now and then: heartbeats, grants and result sends keep their schedule under a flood.
+        if (++handled % RECEIVE_BATCH === 0) await yieldToLoop();
         this.onDispatcherFrames(frames);
       }
     } catch (error) {
@@ -380,7 +390,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
       return;
     }
     if (this.held.size >= this.window) {
-      this.rejects.add("UNEXPECTED_KIND", `task beyond the credit window of ${this.window}`);
+      this.rejects.add("OVER_CREDIT", `task beyond the credit window of ${this.window}`);
       return;
     }
     this.held.set(key, task);
@@ -406,7 +416,9 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   private async receiveSink(): Promise<void> {
     try {
+      let handled = 0;
       for await (const frames of this.sink) {
+        if (++handled % RECEIVE_BATCH === 0) await yieldToLoop();
         this.sinkUp = true; // it answers, whatever the event monitor saw
         if (!this.checkBatch(frames, "sink")) continue;
         for (const frame of frames) {

@@ -1,0 +1,581 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { homedir, userInfo } from "node:os";
+import { isAbsolute, join } from "node:path";
+import SSHConfigImport from "ssh-config";
+import { parseTarget } from "./target.js";
+import type { HostKeyPolicy, ProbeLogger, Target } from "./types.js";
+
+// ssh-config's CJS build exports the class as `default` of the module object; unwrap for both builds.
+const SSHConfig =
+  (SSHConfigImport as unknown as { default?: typeof SSHConfigImport }).default ?? SSHConfigImport;
+
+/** What ssh_config says for one target, with tokens and `~` expanded (see {@link resolveTarget}). */
+export interface ResolvedTarget {
+  /** The name as given (the inventory's name, possibly an alias). */
+  host: string;
+  /** Where to connect: `HostName` (with `%h` expanded), else `host`. */
+  hostname: string;
+  port: number;
+  user: string;
+  /** `IdentityFile` entries in order; empty when ssh_config names none (the probe's identityFiles apply). */
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  /** `IdentityAgent`: a socket path, `false` for `none`, undefined when not set (the probe's agent applies). */
+  identityAgent: string | false | undefined;
+  /** `ProxyJump` hops in order (`[user@]host[:port]` each), undefined for none. */
+  jump: string[] | undefined;
+  /** `ProxyCommand` with tokens expanded, undefined for none. */
+  proxyCommand: string | undefined;
+  connectTimeoutMs: number | undefined;
+  hostKeyPolicy: HostKeyPolicy | undefined;
+  /** `UserKnownHostsFile` (undefined when not set: the probe's knownHosts applies; empty for `none`). */
+  userKnownHostsFiles: string[] | undefined;
+  /** `GlobalKnownHostsFile` (read only); undefined when not set. */
+  globalKnownHostsFiles: string[] | undefined;
+  /** `HostKeyAlias`: the name looked up in known_hosts instead of `hostname`. */
+  hostKeyAlias: string | undefined;
+}
+
+/** Fallbacks below ssh_config: the library's options. */
+export interface ResolveDefaults {
+  username: string;
+  port: number;
+}
+
+interface Directive {
+  key: string;
+  args: string[];
+  /** The value as written (for ProxyCommand). */
+  text: string;
+}
+
+type Criterion = { name: string; negate: boolean; patterns: string[] };
+
+interface Block {
+  /** undefined: applies to every host (before the first Host/Match, or an Include's leading lines there). */
+  host: Matcher | undefined;
+  match: Criterion[] | undefined;
+  /** Condition of the block that contains the Include this block came from. */
+  parent: Block | undefined;
+  directives: Directive[];
+}
+
+interface Matcher {
+  plain: Set<string>;
+  globs: RegExp[];
+  negated: RegExp[];
+}
+
+const HONOURED = new Set([
+  "hostname",
+  "user",
+  "port",
+  "identityfile",
+  "identitiesonly",
+  "identityagent",
+  "proxyjump",
+  "proxycommand",
+  "connecttimeout",
+  "stricthostkeychecking",
+  "userknownhostsfile",
+  "globalknownhostsfile",
+  "hostkeyalias",
+]);
+
+/** Directives that change how a connection is made and that this library does not implement. */
+const UNSUPPORTED = new Set([
+  "addressfamily",
+  "bindaddress",
+  "bindinterface",
+  "canonicalizehostname",
+  "certificatefile",
+  "ciphers",
+  "hostkeyalgorithms",
+  "hostbasedauthentication",
+  "kexalgorithms",
+  "knownhostscommand",
+  "macs",
+  "pkcs11provider",
+  "proxyusefdpass",
+  "pubkeyacceptedalgorithms",
+  "pubkeyacceptedkeytypes",
+  "securitykeyprovider",
+]);
+
+/** StrictHostKeyChecking values; `ask` cannot ask anyone here, so it refuses unknown hosts. */
+const HOST_KEY_POLICIES: Record<string, HostKeyPolicy> = {
+  yes: "strict",
+  ask: "strict",
+  "accept-new": "accept-new",
+  no: "off",
+  off: "off",
+};
+
+const MAX_INCLUDE_DEPTH = 16;
+const MAX_CACHE = 200_000;
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+function compileHost(patterns: string[]): Matcher {
+  const m: Matcher = { plain: new Set(), globs: [], negated: [] };
+  // OpenSSH lowercases the name, not the patterns: `Host UPPER` matches nothing.
+  for (const p of patterns) {
+    if (p.startsWith("!")) m.negated.push(globToRegExp(p.slice(1)));
+    else if (/[*?]/.test(p)) m.globs.push(globToRegExp(p));
+    else m.plain.add(p);
+  }
+  return m;
+}
+
+function hostMatches(m: Matcher, name: string): boolean {
+  for (const re of m.negated) if (re.test(name)) return false;
+  if (m.plain.has(name)) return true;
+  for (const re of m.globs) if (re.test(name)) return true;
+  return false;
+}
+
+/** A pattern list (comma separated, `!` negation) as Match uses it. */
+function listMatches(list: string[], value: string): boolean {
+  return hostMatches(compileHost(list), value);
+}
+
+function valuesOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((v: { val: string }) => v.val);
+  return typeof value === "string" ? [value] : [];
+}
+
+function textOf(value: unknown): string {
+  if (!Array.isArray(value)) return typeof value === "string" ? value : "";
+  return value
+    .map(
+      (v: { val: string; separator: string; quoted?: boolean }) =>
+        `${v.separator}${v.quoted ? `"${v.val}"` : v.val}`,
+    )
+    .join("")
+    .trim();
+}
+
+/** `Include` paths: absolute, `~/`, or relative to ~/.ssh (user files) or /etc/ssh (system files); globs sorted. */
+function expandInclude(pattern: string, system: boolean): string[] {
+  let path = pattern.startsWith("~/") ? join(homedir(), pattern.slice(2)) : pattern;
+  if (!isAbsolute(path)) path = join(system ? "/etc/ssh" : join(homedir(), ".ssh"), path);
+  const parts = path.split("/").filter((p) => p !== "");
+  let found = ["/"];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const dir of found) {
+      if (!/[*?[]/.test(part)) {
+        next.push(join(dir, part));
+        continue;
+      }
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir).sort();
+      } catch {
+        continue;
+      }
+      const re = globToRegExp(part);
+      for (const n of names) if (!n.startsWith(".") && re.test(n)) next.push(join(dir, n));
+    }
+    found = next;
+  }
+  return found.filter((f) => existsSync(f));
+}
+
+/**
+ * Parsed ssh_config files (Include expanded) and a per-name cache of resolutions. Build with
+ * {@link loadSshConfig}.
+ */
+export class SshConfig {
+  private readonly blocks: Block[] = [];
+  /** Host blocks whose patterns are all plain names, by name: most fleets' configs are mostly these. */
+  private readonly byName = new Map<string, number[]>();
+  /** Blocks every name has to test (globs, negations, Match, unconditional). */
+  private readonly scanned: number[] = [];
+  private readonly cache = new Map<string, ResolvedTarget>();
+  private readonly warned = new Set<string>();
+
+  constructor(
+    readonly files: string[],
+    private readonly logger?: ProbeLogger,
+  ) {
+    for (const file of files) this.load(file, file.startsWith("/etc/"), undefined, 0);
+    this.blocks.forEach((b, i) => {
+      const m = b.host;
+      const plainOnly =
+        m && !b.parent && !b.match && m.globs.length === 0 && m.negated.length === 0 && m.plain.size > 0;
+      if (!plainOnly) {
+        this.scanned.push(i);
+        return;
+      }
+      for (const name of m.plain) {
+        const list = this.byName.get(name);
+        if (list) list.push(i);
+        else this.byName.set(name, [i]);
+      }
+    });
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger?.warn?.(message);
+  }
+
+  private load(file: string, system: boolean, parent: Block | undefined, depth: number): void {
+    if (depth > MAX_INCLUDE_DEPTH) {
+      this.warnOnce(
+        `depth:${file}`,
+        `ssh_config: Include nested deeper than ${MAX_INCLUDE_DEPTH} at ${file}`,
+      );
+      return;
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      this.warnOnce(`read:${file}`, `ssh_config: cannot read ${file}: ${(err as Error).message}`);
+      return;
+    }
+    let lines: ReturnType<typeof SSHConfig.parse>;
+    try {
+      lines = SSHConfig.parse(text);
+    } catch (err) {
+      this.warnOnce(`parse:${file}`, `ssh_config: cannot parse ${file}: ${(err as Error).message}`);
+      return;
+    }
+    let current: Block = { host: undefined, match: undefined, parent, directives: [] };
+    this.blocks.push(current);
+    const addDirectives = (block: Block, items: Iterable<unknown>) => {
+      let target = block;
+      for (const item of items as Iterable<{ type: number; param?: string; value?: unknown }>) {
+        if (item.type !== 1 || !item.param) continue;
+        const key = item.param.toLowerCase();
+        if (key === "include") {
+          for (const pattern of valuesOf(item.value)) {
+            for (const path of expandInclude(pattern, system)) {
+              this.load(path, system, target.host || target.match ? target : target.parent, depth + 1);
+            }
+          }
+          // What follows the Include still belongs to the enclosing block, after the included lines.
+          target = { host: block.host, match: block.match, parent: block.parent, directives: [] };
+          this.blocks.push(target);
+          continue;
+        }
+        target.directives.push({ key, args: valuesOf(item.value), text: textOf(item.value) });
+      }
+    };
+    for (const line of lines as unknown as {
+      type: number;
+      param?: string;
+      value?: unknown;
+      config?: unknown[];
+    }[]) {
+      if (line.type !== 1 || !line.param) continue;
+      const key = line.param.toLowerCase();
+      if (key === "host") {
+        current = { host: compileHost(valuesOf(line.value)), match: undefined, parent, directives: [] };
+        this.blocks.push(current);
+        addDirectives(current, line.config ?? []);
+      } else if (key === "match") {
+        current = {
+          host: undefined,
+          match: this.parseMatch(valuesOf(line.value), file),
+          parent,
+          directives: [],
+        };
+        this.blocks.push(current);
+        addDirectives(current, line.config ?? []);
+      } else {
+        addDirectives(current, [line]);
+      }
+    }
+  }
+
+  private parseMatch(words: string[], file: string): Criterion[] {
+    const criteria: Criterion[] = [];
+    for (let i = 0; i < words.length; i++) {
+      let name = words[i]!.toLowerCase();
+      const negate = name.startsWith("!");
+      if (negate) name = name.slice(1);
+      if (name === "all" || name === "canonical" || name === "final") {
+        criteria.push({ name, negate, patterns: [] });
+        if (name !== "all") {
+          this.warnOnce(
+            `match:${name}`,
+            `ssh_config: "Match ${name}" is not supported; its block never applies (${file})`,
+          );
+        }
+        continue;
+      }
+      const arg = words[++i] ?? "";
+      if (name === "exec") {
+        this.warnOnce(
+          "match:exec",
+          `ssh_config: "Match exec" is refused (no commands are run to resolve a target); its block never applies (${file})`,
+        );
+      }
+      criteria.push({ name, negate, patterns: arg.split(",") });
+    }
+    return criteria;
+  }
+
+  private applies(
+    block: Block,
+    ctx: { original: string; hostname: () => string; user: () => string },
+  ): boolean {
+    if (block.parent && !this.applies(block.parent, ctx)) return false;
+    if (block.host) return hostMatches(block.host, ctx.original);
+    if (!block.match) return true;
+    for (const c of block.match) {
+      let hit: boolean;
+      switch (c.name) {
+        case "all":
+          hit = true;
+          break;
+        case "host":
+          hit = listMatches(c.patterns, ctx.hostname());
+          break;
+        case "originalhost":
+          hit = listMatches(c.patterns, ctx.original);
+          break;
+        case "user":
+          hit = listMatches(c.patterns, ctx.user());
+          break;
+        case "localuser":
+          hit = listMatches(c.patterns, localUser());
+          break;
+        default:
+          // exec, canonical, final and unknown criteria never match (warned about once).
+          return false;
+      }
+      if (hit === c.negate) return false;
+    }
+    return true;
+  }
+
+  /**
+   * What `ssh -G` would use for `name` (already split from any `user@`/`:port`), as {@link ResolvedTarget}.
+   * Cached per (name, user, port).
+   */
+  resolve(name: string, given: { user?: string; port?: number }, defaults: ResolveDefaults): ResolvedTarget {
+    const cacheKey = `${given.user ?? ""}@${name}:${given.port ?? ""}/${defaults.username}:${defaults.port}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const resolved = this.compute(name, given, defaults);
+    if (this.cache.size >= MAX_CACHE) this.cache.clear();
+    this.cache.set(cacheKey, resolved);
+    return resolved;
+  }
+
+  private compute(
+    name: string,
+    given: { user?: string; port?: number },
+    defaults: ResolveDefaults,
+  ): ResolvedTarget {
+    // As ssh: Host and Match originalhost see the name as given; the hostname (and Match host) is lowercased.
+    const original = name;
+    const lower = name.toLowerCase();
+    const first = new Map<string, string[]>();
+    const texts = new Map<string, string>();
+    const identityFiles: string[] = [];
+    if (given.user !== undefined) first.set("user", [given.user]);
+    if (given.port !== undefined) first.set("port", [String(given.port)]);
+    const ctx = {
+      original,
+      hostname: () => {
+        const h = first.get("hostname")?.[0];
+        return (h === undefined ? lower : expandTokens(h, { h: lower })).toLowerCase();
+      },
+      user: () => first.get("user")?.[0] ?? defaults.username,
+    };
+    const plain = this.byName.get(original);
+    const order = plain ? mergeSorted(plain, this.scanned) : this.scanned;
+    for (const i of order) {
+      const block = this.blocks[i]!;
+      if (!this.applies(block, ctx)) continue;
+      for (const d of block.directives) {
+        if (d.key === "identityfile") {
+          identityFiles.push(...d.args);
+        } else if (HONOURED.has(d.key)) {
+          // ProxyJump and ProxyCommand exclude each other: whichever comes first wins.
+          const slot = d.key === "proxycommand" ? "proxyjump" : d.key;
+          if (!first.has(slot)) {
+            first.set(slot, d.key === "proxycommand" ? ["\0cmd"] : d.args);
+            if (d.key === "proxycommand") texts.set("proxycommand", d.text);
+          }
+        } else if (UNSUPPORTED.has(d.key)) {
+          this.warnOnce(
+            `directive:${d.key}`,
+            `ssh_config: ${d.key} is not supported by @uptime/ssh-probe and is ignored (first seen for ${name})`,
+          );
+        }
+      }
+    }
+    const get = (k: string) => first.get(k)?.[0];
+    const hostnameRaw = get("hostname");
+    const hostname = (
+      hostnameRaw === undefined ? lower : expandTokens(hostnameRaw, { h: lower })
+    ).toLowerCase();
+    const user = get("user") ?? defaults.username;
+    const portText = get("port");
+    const port = portText === undefined ? defaults.port : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new TypeError(`ssh_config: bad Port "${portText}" for ${name}`);
+    }
+    const tokens = { h: hostname, p: String(port), r: user, n: original };
+    const path = (p: string) => expandPath(expandTokens(p, tokens));
+    const agent = get("identityagent");
+    const jumpArgs = first.get("proxyjump");
+    const isCommand = jumpArgs?.[0] === "\0cmd";
+    const commandText = isCommand ? texts.get("proxycommand") : undefined;
+    const timeout = get("connecttimeout");
+    const strict = get("stricthostkeychecking")?.toLowerCase();
+    const userKnown = first.get("userknownhostsfile");
+    const globalKnown = first.get("globalknownhostsfile");
+    return {
+      host: name,
+      hostname,
+      port,
+      user,
+      identityFiles: identityFiles.filter((f) => f.toLowerCase() !== "none").map(path),
+      identitiesOnly: get("identitiesonly")?.toLowerCase() === "yes",
+      identityAgent:
+        agent === undefined
+          ? undefined
+          : agent.toLowerCase() === "none"
+            ? false
+            : agent === "SSH_AUTH_SOCK"
+              ? process.env.SSH_AUTH_SOCK || false
+              : agent.startsWith("$")
+                ? process.env[agent.slice(1)] || false
+                : path(agent),
+      jump:
+        isCommand || jumpArgs === undefined || jumpArgs[0]?.toLowerCase() === "none"
+          ? undefined
+          : jumpArgs.join(",").split(","),
+      proxyCommand:
+        commandText === undefined || commandText.toLowerCase() === "none"
+          ? undefined
+          : expandTokens(commandText, tokens),
+      connectTimeoutMs:
+        timeout === undefined || timeout.toLowerCase() === "none" ? undefined : Number(timeout) * 1000,
+      hostKeyPolicy: strict === undefined ? undefined : HOST_KEY_POLICIES[strict],
+      userKnownHostsFiles:
+        userKnown === undefined
+          ? undefined
+          : userKnown[0]?.toLowerCase() === "none"
+            ? []
+            : userKnown.map(path),
+      globalKnownHostsFiles:
+        globalKnown === undefined
+          ? undefined
+          : globalKnown[0]?.toLowerCase() === "none"
+            ? []
+            : globalKnown.map(path),
+      hostKeyAlias: get("hostkeyalias"),
+    };
+  }
+}
+
+function mergeSorted(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+let cachedLocalUser: string | undefined;
+function localUser(): string {
+  if (cachedLocalUser === undefined) {
+    try {
+      cachedLocalUser = userInfo().username;
+    } catch {
+      cachedLocalUser = process.env.USER ?? "";
+    }
+  }
+  return cachedLocalUser;
+}
+
+/** Expands `%h %p %r %n %u %d %%` (those given in `tokens` plus the local ones). */
+export function expandTokens(text: string, tokens: Record<string, string>): string {
+  if (!text.includes("%")) return text;
+  return text.replace(/%(.)/g, (all, t: string) => {
+    if (t === "%") return "%";
+    if (t === "u") return localUser();
+    if (t === "d") return homedir();
+    return tokens[t] ?? all;
+  });
+}
+
+function expandPath(p: string): string {
+  if (p === "~") return homedir();
+  return p.startsWith("~/") ? join(homedir(), p.slice(2)) : p;
+}
+
+/** The files OpenSSH reads by default that exist: ~/.ssh/config, then /etc/ssh/ssh_config. */
+export function defaultSshConfigFiles(): string[] {
+  return [join(homedir(), ".ssh", "config"), "/etc/ssh/ssh_config"].filter((f) => existsSync(f));
+}
+
+/**
+ * Loads ssh_config files as OpenSSH reads them (`Include` expanded, relative to ~/.ssh or /etc/ssh).
+ * @param files the files in order (first obtained value wins across them); default {@link defaultSshConfigFiles}
+ */
+export function loadSshConfig(files: string[] = defaultSshConfigFiles(), logger?: ProbeLogger): SshConfig {
+  return new SshConfig(files, logger);
+}
+
+/** Options of {@link resolveTarget}: the subset of {@link ProbeOptions} that resolution reads. */
+export interface ResolveTargetOptions {
+  /** As {@link ProbeOptions.sshConfig}. */
+  sshConfig?: string | string[] | false;
+  /** As {@link ProbeOptions.username}. */
+  username?: string;
+  /** As {@link ProbeOptions.port}. */
+  port?: number;
+  logger?: ProbeLogger;
+}
+
+const loaded = new Map<string, SshConfig>();
+
+/** The config for a `sshConfig` option value; files are read once per list and process. */
+export function sshConfigFor(option: string | string[] | false | undefined, logger?: ProbeLogger): SshConfig {
+  const files = option === false ? [] : option === undefined ? defaultSshConfigFiles() : [option].flat();
+  const key = files.join("\0");
+  let config = loaded.get(key);
+  if (!config) {
+    config = new SshConfig(files, logger);
+    loaded.set(key, config);
+  }
+  return config;
+}
+
+/**
+ * What a target resolves to through ssh_config, as `ssh -G` reports it: hostname, port, user, identity files,
+ * jump chain, known_hosts files, host-key policy, connect timeout. Precedence: the target's own `user@` and
+ * `:port`, then ssh_config (first obtained value wins), then `username`/`port`, then the defaults.
+ *
+ * @throws TypeError for a bad target string or a bad `Port` in ssh_config.
+ * @example
+ * import { resolveTarget } from "@uptime/ssh-probe";
+ * resolveTarget("web1"); // { host: "web1", hostname: "10.1.2.3", port: 2222, user: "ops", jump: ["bastion"], ... }
+ */
+export function resolveTarget(target: string | Target, options: ResolveTargetOptions = {}): ResolvedTarget {
+  const t = typeof target === "string" ? parseTarget(target) : target;
+  return sshConfigFor(options.sshConfig, options.logger).resolve(
+    t.host,
+    { ...(t.user !== undefined ? { user: t.user } : {}), ...(t.port !== undefined ? { port: t.port } : {}) },
+    { username: options.username ?? localUser(), port: options.port ?? 22 },
+  );
+}
