@@ -44,6 +44,12 @@ try {
     if (errors.length) throw new Error(`console errors: ${errors.join("; ")}`);
     figures.pageInteractiveMs = Number(await page.getAttribute("body", "data-ready-ms"));
     figures.pageLoadWallMs = readyMs;
+    // Where the time goes: the HTML parsed (domInteractive includes running the inline script), the
+    // script alone (JSON.parse of the data and the first render).
+    figures.pageScriptMs = Number(await page.getAttribute("body", "data-script-ms"));
+    figures.pageDomInteractiveMs = Math.round(
+      await page.evaluate(() => performance.getEntriesByType("navigation")[0].domInteractive),
+    );
     // Each action runs synchronously in its event handler; "painted" includes the next two frames.
     const timed = (action, arg) =>
       page.evaluate(
@@ -80,6 +86,9 @@ try {
       max: +Math.max(...steps).toFixed(1),
     };
     figures.domRows = await page.locator("#hosts-window .row").count();
+    // Opened again in the same browser: without the first page's process start-up.
+    const again = await openReport(browser, html);
+    figures.pageInteractiveAgainMs = Number(await again.page.getAttribute("body", "data-ready-ms"));
   } finally {
     await browser.close();
   }

@@ -48,8 +48,9 @@ try {
   const sweeps = Math.max(1, Number(values.sweeps));
   const runs = [];
   for (let sweep = 1; sweep <= sweeps; sweep++) {
-    // NDJSON, so uptime-report can compare the sweeps (boot times, failures, missing hosts).
-    const outFile = `${dir}/results-${sweep}.ndjson`;
+    // The original's text lines, and an NDJSON record beside them for uptime-report to compare.
+    const outFile = `${dir}/results-${sweep}.txt`;
+    const record = `${dir}/results-${sweep}.ndjson`;
     if (sweep > 1) console.error(`\ndemo: sweep ${sweep} of ${sweeps}, to compare with the one before\n`);
     code = await runPipeline({
       hostFile: ready.inventory,
@@ -69,20 +70,17 @@ try {
         "--deadline",
         "3s",
       ],
-      sinkArgs: ["--quiet", "--format", "ndjson"],
+      sinkArgs: ["--quiet", "--record", record],
     });
-    runs.push(outFile);
+    runs.push(record);
     if (sweep > 1) continue;
-    const results = (await readFile(outFile, "utf8"))
-      .trimEnd()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    console.error(`\ndemo: ${results.length} results in ${outFile}; a sample:`);
-    const sample = [...results.filter((r) => r.ok).slice(0, 5), ...results.filter((r) => !r.ok).slice(0, 3)];
-    for (const r of sample)
-      console.log(
-        `  ${r.target}: ${r.ok ? `up ${r.uptime?.text}` : `error ${r.error.code} ${r.error.message}`}`,
-      );
+    const lines = (await readFile(outFile, "utf8")).trimEnd().split("\n");
+    console.error(`\ndemo: ${lines.length} results in ${outFile} (and ${record}); a sample:`);
+    const sample = [
+      ...lines.filter((l) => l.includes("result:")).slice(0, 5),
+      ...lines.filter((l) => l.includes("error:")).slice(0, 3),
+    ];
+    for (const l of sample) console.log(`  ${l}`);
   }
   const html = `${dir}/report.html`;
   const args = [

@@ -41,7 +41,7 @@ const visibleTargets = (page: Page) =>
 describe("the HTML report in headless Chromium", () => {
   it("loads without errors; counts, charts, search, filter, sort and scrolling match the data", async () => {
     const dir = await tempDir("report-html-");
-    const { files } = writeRuns(dir, HOSTS, { name: nameOf });
+    const { files, expected } = writeRuns(dir, HOSTS, { name: nameOf });
     const html = join(dir, "report.html");
     const app = runApp(REPORT, [...files, "--max-uptime", "90d", "--html", html, "--json"]);
     expect(await app.exited, app.stderr()).toBe(0);
@@ -81,6 +81,15 @@ describe("the HTML report in headless Chromium", () => {
       missing: report.missing.length,
       "over-policy": report.overPolicy.length,
     };
+    // The generator's own counts (from each host's fate), independent of the report's code.
+    expect(counts).toMatchObject({
+      ok: expected.ok,
+      failed: expected.failed,
+      rebooted: expected.rebooted,
+      "newly-failing": expected.newlyFailing,
+      recovered: expected.recovered,
+      missing: expected.missing,
+    });
     expect(counts.rebooted).toBeGreaterThan(0);
     for (const [id, n] of Object.entries(counts))
       expect(await text(page, `#count-${id}`), id).toBe(String(n));

@@ -106,7 +106,7 @@ describe("uptime-report as a process", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("newly failing: 1");
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
-    expect(r.stdout).toContain("\\u001b[31mred");
+    expect(r.stdout).toContain("\\x1b[31mred");
     const page = await readFile(html, "utf8");
     expect(page).not.toContain("<b>bold");
     expect(page).not.toContain("</script><b>");

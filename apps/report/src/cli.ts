@@ -82,10 +82,10 @@ export const spec = {
       description: "print no summary (with --html or --fail-if)",
     },
   },
-  epilog: `Each file is one run: NDJSON as 'uptime-sink --format ndjson' writes it. Within a file the
-latest result per host wins (a file may hold several jobs). The newest run is summarised and
-compared with the one before it: rebooted (boot time moved later than its precision plus
---clock-skew; checked against the host's latest earlier ok result), newly failing, recovered,
+  epilog: `Each file is one run: NDJSON as 'uptime-sink --record FILE' (or --format ndjson) writes it.
+Within a file the latest result per host wins (a file may hold several jobs). The newest run is
+summarised and compared with the one before it: rebooted (boot time moved later than its precision
+plus --clock-skew; checked against the host's latest earlier ok result), newly failing, recovered,
 missing. Malformed lines are skipped with a 'file:LINE:' warning on stderr.
 
 Exit codes: 0 ok, 1 a --fail-if category has hosts (or a runtime error), 2 usage error or an

@@ -13,6 +13,11 @@ import type {
 export const DEFAULT_CLOCK_SKEW_S = 120;
 
 const DAY = 86_400;
+
+/** Code unit order: fast and the same everywhere (localeCompare costs ICU time per pair at 100,000 hosts). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 /** The uptime distribution's buckets (the sink's summary uses the same): label and upper bound in seconds. */
 export const UPTIME_BUCKETS: readonly (readonly [string, number])[] = [
   ["< 1 day", DAY],
@@ -114,16 +119,16 @@ export function analyzeRuns(runs: readonly Run[], options: AnalyzeOptions = {}):
   }
   report.summary.failuresByCode = [...byCode]
     .map(([code, count]) => ({ code, count }))
-    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    .sort((a, b) => b.count - a.count || compareText(a.code, b.code));
   report.summary.uptime = UPTIME_BUCKETS.map(
     ([label, max], i): Bucket => ({ label, maxS: Number.isFinite(max) ? max : null, count: counts[i] ?? 0 }),
   );
-  report.rebooted.sort((a, b) => b.bootedAt - a.bootedAt || a.target.localeCompare(b.target));
-  report.overPolicy.sort((a, b) => b.uptimeSeconds - a.uptimeSeconds || a.target.localeCompare(b.target));
-  report.failed.sort((a, b) => a.code.localeCompare(b.code) || a.target.localeCompare(b.target));
-  report.newlyFailing.sort((a, b) => a.code.localeCompare(b.code) || a.target.localeCompare(b.target));
-  report.recovered.sort((a, b) => a.target.localeCompare(b.target));
-  report.missing.sort((a, b) => a.target.localeCompare(b.target));
+  report.rebooted.sort((a, b) => b.bootedAt - a.bootedAt || compareText(a.target, b.target));
+  report.overPolicy.sort((a, b) => b.uptimeSeconds - a.uptimeSeconds || compareText(a.target, b.target));
+  report.failed.sort((a, b) => compareText(a.code, b.code) || compareText(a.target, b.target));
+  report.newlyFailing.sort((a, b) => compareText(a.code, b.code) || compareText(a.target, b.target));
+  report.recovered.sort((a, b) => compareText(a.target, b.target));
+  report.missing.sort((a, b) => compareText(a.target, b.target));
   return report;
 }
 

@@ -42,6 +42,7 @@ th{background:#eef1f4;font-weight:600}
 export const HTML_CLIENT_JS = `
 (function () {
   "use strict";
+  var T0 = performance.now();
   var D = JSON.parse(document.getElementById("report-data").textContent);
   var N = D.t.length;
   var ROW_H = 26;
@@ -80,20 +81,27 @@ export const HTML_CLIENT_JS = `
   var sortDir = 1;
   var hay = null;
 
+  // The rows arrive sorted by target, so a row's index is its rank by target and every comparison
+  // below is between numbers (string comparisons made sorting 100,000 rows take a second).
+  var statusRank = D.statuses.map(function (_, i) { return i; }).sort(function (x, y) {
+    return D.statuses[x] < D.statuses[y] ? -1 : D.statuses[x] > D.statuses[y] ? 1 : 0;
+  });
+  var rankOf = new Uint32Array(D.statuses.length);
+  statusRank.forEach(function (si, r) { rankOf[si] = r; });
   function compare(key) {
-    var t = D.t, s = D.s, u = D.u, b = D.b, f = D.f, st = D.statuses;
-    var byTarget = function (x, y) { return t[x] < t[y] ? -1 : t[x] > t[y] ? 1 : 0; };
-    if (key === "target") return byTarget;
-    if (key === "status") return function (x, y) { var a = st[s[x]], c = st[s[y]]; return a < c ? -1 : a > c ? 1 : byTarget(x, y); };
-    if (key === "uptime") return function (x, y) { return u[x] - u[y] || byTarget(x, y); };
-    if (key === "boot") return function (x, y) { return b[x] - b[y] || byTarget(x, y); };
-    return function (x, y) { return f[x] - f[y] || byTarget(x, y); };
+    var s = D.s, u = D.u, b = D.b, f = D.f;
+    if (key === "target") return function (x, y) { return x - y; };
+    if (key === "status") return function (x, y) { return rankOf[s[x]] - rankOf[s[y]] || x - y; };
+    if (key === "uptime") return function (x, y) { return u[x] - u[y] || x - y; };
+    if (key === "boot") return function (x, y) { return b[x] - b[y] || x - y; };
+    return function (x, y) { return f[x] - f[y] || x - y; };
   }
   function sortBy(key, dir) {
     var cmp = compare(key);
-    var arr = Array.prototype.slice.call(order);
+    var arr = new Uint32Array(N);
+    for (var i = 0; i < N; i++) arr[i] = i;
     arr.sort(dir > 0 ? cmp : function (x, y) { return cmp(y, x); });
-    order = Uint32Array.from(arr);
+    order = arr;
     sortKey = key;
     sortDir = dir;
     headers.forEach(function (h) {
@@ -109,10 +117,7 @@ export const HTML_CLIENT_JS = `
       view = order;
       viewLen = N;
     } else {
-      if (q && !hay) {
-        hay = new Array(N);
-        for (var k = 0; k < N; k++) hay[k] = (D.t[k] + " " + D.statuses[D.s[k]] + " " + D.m[k]).toLowerCase();
-      }
+      if (q && !hay) buildHay();
       var out = new Uint32Array(N);
       var n = 0;
       for (var j = 0; j < N; j++) {
@@ -128,6 +133,11 @@ export const HTML_CLIENT_JS = `
     spacer.style.height = viewLen * ROW_H + "px";
     scroller.scrollTop = 0;
     render();
+  }
+
+  function buildHay() {
+    hay = new Array(N);
+    for (var k = 0; k < N; k++) hay[k] = (D.t[k] + " " + D.statuses[D.s[k]] + " " + D.m[k]).toLowerCase();
   }
 
   var pool = [];
@@ -191,6 +201,9 @@ export const HTML_CLIENT_JS = `
   applyFilter();
   // When the table is ready, ms since navigation started (benchmarks read it).
   document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.body.dataset.scriptMs = String(Math.round(performance.now() - T0));
   document.body.dataset.ready = "1";
+  // The search text of every row, made once the page is up rather than on the first keystroke.
+  setTimeout(function () { if (!hay) buildHay(); }, 50);
 })();
 `;

@@ -1,14 +1,15 @@
+import { escapeText, hasUnsafeText } from "@uptime/protocol";
 import { countCategory, type FailIfCategory } from "./analyze.js";
 import { formatSpan, formatTime } from "./span.js";
 import type { Report } from "./types.js";
 
-// C0 and C1 controls, DEL, line/paragraph separators and bidi overrides: a host-controlled string
-// must not move the cursor, recolour the terminal or reorder what follows it.
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** `s` with every control character shown as `\uXXXX`, safe to print on a terminal. */
+/**
+ * `s` safe to print on a terminal: the protocol's `escapeText` (control characters, line breaks,
+ * bidi overrides and bytes that were not UTF-8 shown as `\xHH`/`\uHHHH`, `\` as `\\`), so a
+ * host-controlled string cannot move the cursor, recolour the terminal or reorder what follows it.
+ */
 export function safeText(s: string): string {
-  return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return hasUnsafeText(s) ? escapeText(s) : s;
 }
 
 /** What {@link formatReportText} prints. */
