@@ -14,8 +14,10 @@ import {
   parseDuration,
   parseEndpoint,
   parseInteger,
+  parseText,
   UsageError,
 } from "@uptime/cli-kit";
+import { LIMITS } from "@uptime/protocol";
 import { Dispatcher, type JobReport, readAllowList, readKeyPair, writeKeyPair } from "@uptime/transport-zmq";
 import { readInventory } from "./inventory.js";
 import { VERSION } from "./version.js";
@@ -113,7 +115,7 @@ export const spec = {
 skipped; a bad line is reported with its line number and the rest are still sent. "-" reads standard input.
 
 Exit codes: 0 every host has a result; 1 some hosts have none (abandoned after --max-attempts, or
-cancelled), or with --fail-on-error some results are errors; 2 usage error or unreadable HOSTFILE.`,
+cancelled), or with --fail-on-error some results are errors; 2 usage error, unreadable HOSTFILE or key file.`,
 } as const;
 
 type Flags = ParsedFlags<typeof spec.flags>;
@@ -125,11 +127,15 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (!hostFile) throw new UsageError("uptime-sender: missing HOSTFILE (a path, or - for standard input)");
   if (rest.length > 0) throw new UsageError(`uptime-sender: unexpected arguments: ${rest.join(" ")}`);
   const watermark = watermarkArg ?? flags.watermark;
-  const maxInFlight = watermark === undefined ? undefined : parseInteger("WATERMARK", watermark, 1);
+  const maxInFlight =
+    watermark === undefined
+      ? undefined
+      : parseInteger(watermarkArg === undefined ? "--watermark" : "WATERMARK", watermark, 1);
   const maxAttempts = parseInteger("--max-attempts", flags["max-attempts"], 1, 1000);
   const heartbeatIntervalMs = parseDuration("--heartbeat-interval", flags["heartbeat-interval"]);
   const heartbeatTimeoutMs = parseDuration("--heartbeat-timeout", flags["heartbeat-timeout"]);
   const progressMode = parseChoice("--progress", flags.progress, PROGRESS);
+  const command = flags.command ? parseText("--command", flags.command, LIMITS.command) : undefined;
   if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
@@ -172,7 +178,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   const job = dispatcher.runJob({
     id: jobId,
     targets: inventory.targets,
-    ...(flags.command ? { command: flags.command } : {}),
+    ...(command ? { command } : {}),
   });
   log.info(
     `job ${jobId}: ${count(job.total, "host")}${inventory.problems.length ? ` (${count(inventory.problems.length, "bad line")} skipped)` : ""}, waiting for workers on ${flags.bind}${curve ? " (CURVE)" : ""}`,

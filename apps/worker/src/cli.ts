@@ -12,10 +12,11 @@ import {
   parseDuration,
   parseEndpoint,
   parseInteger,
+  parseText,
   UsageError,
   unlessAborted,
 } from "@uptime/cli-kit";
-import type { Task } from "@uptime/protocol";
+import { LIMITS, type Task } from "@uptime/protocol";
 import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
 import { readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { Slots } from "./slots.js";
@@ -177,7 +178,7 @@ export const spec = {
     },
   },
   epilog:
-    "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.",
+    "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error (bad flag, unreadable key file).",
 } as const;
 
 type Flags = ParsedFlags<typeof spec.flags>;
@@ -194,7 +195,12 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError(
       `uptime-worker: worker id "${id}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
     );
-  const concurrency = parseInteger("CONCURRENCY", positionals[1] ?? flags.concurrency, 1, 10_000);
+  const concurrency = parseInteger(
+    positionals[1] === undefined ? "--concurrency" : "CONCURRENCY",
+    positionals[1] ?? flags.concurrency,
+    1,
+    10_000,
+  );
   const port = parseInteger("--port", flags.port, 1, 65_535);
   const hostKeyPolicy = parseChoice("--host-key-policy", flags["host-key-policy"], POLICIES);
   const log = createLogger(spec.name, { verbose: flags.verbose });
@@ -209,23 +215,23 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   }
 
   const keep = parseInteger("--keep-connections", flags["keep-connections"], 0, 100_000);
+  const keepIdleMs = parseDuration("--keep-idle", flags["keep-idle"]);
   const probeOptions: ProbeOptions = {
     concurrency,
-    pool:
-      keep > 0
-        ? { maxConnections: keep, idleTimeoutMs: parseDuration("--keep-idle", flags["keep-idle"]) }
-        : false,
+    pool: keep > 0 ? { maxConnections: keep, idleTimeoutMs: keepIdleMs } : false,
     port,
     hostKeyPolicy,
     connectTimeoutMs: parseDuration("--connect-timeout", flags["connect-timeout"]),
     commandTimeoutMs: parseDuration("--command-timeout", flags["command-timeout"]),
     deadlineMs: parseDuration("--deadline", flags.deadline),
     ...(flags["no-agent"] ? { agent: false as const } : flags.agent ? { agent: flags.agent } : {}),
-    ...(flags.user ? { username: flags.user } : {}),
-    ...(flags.identity.length > 0 ? { identityFiles: flags.identity } : {}),
+    ...(flags.user ? { username: parseText("--user", flags.user, 256) } : {}),
+    ...(flags.identity.length > 0
+      ? { identityFiles: flags.identity.map((f) => parseText("--identity", f, 4096)) }
+      : {}),
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(flags["known-hosts"] ? { knownHosts: flags["known-hosts"] } : {}),
-    ...(flags.command ? { command: flags.command } : {}),
+    ...(flags.command ? { command: parseText("--command", flags.command, LIMITS.command) } : {}),
   };
   const probe = createProbe(probeOptions);
   const link = new WorkerLink({

@@ -1,5 +1,25 @@
 import { appendFileSync } from "node:fs";
-import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli, UsageError } from "./args.js";
+import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli } from "./args.js";
+
+/**
+ * Error codes that mean the operator's input is wrong (flags, arguments, key files), not that
+ * the run failed: they exit {@link EXIT.usage}. Matched on the error's `code`, never its class,
+ * so an error from any package counts however it was built: `USAGE` (cli-kit's UsageError) and
+ * the key-file codes of @uptime/transport-zmq's `KeyFileError`.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  "USAGE",
+  "KEY_UNREADABLE",
+  "KEY_PERMISSIONS",
+  "KEY_INVALID",
+  "KEY_EXISTS",
+]);
+
+/** The exit code for an error that reached the top: chosen by its `code` alone. */
+export function exitCodeFor(err: unknown): number {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && USAGE_ERROR_CODES.has(code) ? EXIT.usage : EXIT.failed;
+}
 
 /** Exit codes shared by every app. */
 export const EXIT = {
@@ -87,9 +107,11 @@ export async function runMain(name: string, fn: (ctx: MainContext) => Promise<nu
   try {
     code = await fn({ signal: controller.signal, log });
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\nTry '${name} --help'.\n`);
-      code = EXIT.usage;
+    code = exitCodeFor(err);
+    if (code === EXIT.usage) {
+      const message = err instanceof Error ? err.message : String(err);
+      const prefixed = message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
+      process.stderr.write(`${prefixed}\nTry '${name} --help'.\n`);
     } else {
       log.error(err instanceof Error ? err.message : String(err));
       if (process.env.UPTIME_DEBUG && err instanceof Error && err.stack)
