@@ -105,6 +105,11 @@ describe("CLI contract", () => {
         /cannot read key file/,
       ],
       [BIN.sink, ["--gen-key", join(dir, "sink.key")], /exists already/],
+      [
+        BIN.worker,
+        ["w1", "--curve-secret", join(dir, "sink.key"), "--sender-key", hosts, "--sink-key", publicKey],
+        /--sender-key: .*hosts.txt does not hold a 40-character Z85 public key/,
+      ],
     ];
     for (const [bin, args, re] of cases) {
       const app = runApp(bin, args);

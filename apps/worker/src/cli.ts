@@ -18,7 +18,7 @@ import {
 } from "@uptime/cli-kit";
 import { LIMITS, type Task } from "@uptime/protocol";
 import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
-import { readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
+import { isZ85Key, readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { Slots } from "./slots.js";
 import { toResult } from "./to-result.js";
 import { VERSION } from "./version.js";
@@ -327,17 +327,24 @@ async function curveOptions(flags: {
   const pair = await readKeyPair(flags["curve-secret"]);
   return {
     ...pair,
-    dispatcherKey: await publicKey(flags["sender-key"]),
-    sinkKey: await publicKey(flags["sink-key"]),
+    dispatcherKey: await publicKey("--sender-key", flags["sender-key"]),
+    sinkKey: await publicKey("--sink-key", flags["sink-key"]),
   };
 }
 
-/** A Z85 public key given inline, or read from a .pub file. */
-async function publicKey(value: string): Promise<string> {
-  if (/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(value)) return value;
+/** A Z85 public key given inline, or read from a .pub file; anything else is a usage error naming the flag. */
+async function publicKey(flag: string, value: string): Promise<string> {
+  if (isZ85Key(value)) return value;
+  let text: string;
   try {
-    return (await readFile(value, "utf8")).trim();
+    text = (await readFile(value, "utf8")).trim();
   } catch (err) {
-    throw new UsageError(`uptime-worker: cannot read public key file ${value}: ${(err as Error).message}`);
+    throw new UsageError(
+      `uptime-worker: ${flag}: cannot read public key file ${value}: ${(err as Error).message}`,
+    );
   }
+  if (!isZ85Key(text)) {
+    throw new UsageError(`uptime-worker: ${flag}: ${value} does not hold a 40-character Z85 public key`);
+  }
+  return text;
 }

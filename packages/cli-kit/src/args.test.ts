@@ -9,7 +9,6 @@ import {
   parseText,
   UsageError,
 } from "./args.js";
-import { EXIT, exitCodeFor } from "./main.js";
 
 const spec = {
   name: "uptime-demo",
@@ -112,19 +111,5 @@ describe("value parsers", () => {
     expect(() => parseEndpoint("--sink", "tcp://*:5558")).toThrow(/only a bind/);
     expect(() => parseEndpoint("--sink", "127.0.0.1:5558")).toThrow(/--sink must be an endpoint/);
     expect(() => parseEndpoint("--sink", "tcp://h:70000")).toThrow(/out of range/);
-  });
-});
-
-describe("exit codes", () => {
-  it("are chosen by the error's code, not its class", () => {
-    expect(exitCodeFor(new UsageError("x"))).toBe(EXIT.usage);
-    // A key-file error from transport-zmq, or any error carrying one of the usage codes.
-    for (const code of ["KEY_UNREADABLE", "KEY_PERMISSIONS", "KEY_INVALID", "KEY_EXISTS", "USAGE"]) {
-      expect(exitCodeFor(Object.assign(new Error("x"), { code })), code).toBe(EXIT.usage);
-    }
-    expect(exitCodeFor(Object.assign(new Error("bind"), { code: "EADDRINUSE" }))).toBe(EXIT.failed);
-    expect(exitCodeFor(new TypeError("Expected `deadlineMs` ..."))).toBe(EXIT.failed);
-    expect(exitCodeFor("a string")).toBe(EXIT.failed);
-    expect(exitCodeFor(null)).toBe(EXIT.failed);
   });
 });

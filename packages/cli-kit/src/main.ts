@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import type { LogFields, Logger as SharedLogger } from "@uptime/protocol/check";
 import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli } from "./args.js";
 
 /**
@@ -38,48 +39,47 @@ export interface MainContext {
   log: Logger;
 }
 
-export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+/**
+ * The shared `Logger` shape of every uptime package (`@uptime/protocol/check`), with every
+ * level present: `(message, fields?)`. What the apps log through and hand to the packages.
+ */
+export type Logger = Required<SharedLogger>;
 
-/** A logger writing `name: message` lines to stderr; debug lines only when verbose. */
-export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
-  const write = (msg: string) => process.stderr.write(`${name}: ${msg}\n`);
-  return {
-    debug: (msg) => {
-      if (options.verbose) write(msg);
-    },
-    info: (msg) => {
-      if (!options.quiet) write(msg);
-    },
-    warn: (msg) => write(`warning: ${msg}`),
-    error: (msg) => write(`error: ${msg}`),
-  };
-}
+export type { LogFields };
 
-/** Fields of a library's structured log call, appended as `key=value`. */
-export type LogFields = Record<string, unknown>;
+function formatFields(msg: string, fields?: LogFields): string {
+  if (!fields || Object.keys(fields).length === 0) return msg;
+  const pairs = Object.entries(fields).map(
+    ([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  return `${msg} (${pairs.join(", ")})`;
+}
 
 /**
- * Adapts a CLI logger to the structured `(msg, fields)` logger the packages take. The
- * packages' info lines are shown only with --verbose: they are routine for the app.
+ * A logger writing `name: message (key=value, ...)` lines to stderr; debug lines only when
+ * verbose, info lines unless quiet.
  */
-export function packageLogger(log: Logger) {
-  const fmt = (msg: string, fields?: LogFields) =>
-    fields && Object.keys(fields).length > 0
-      ? `${msg} (${Object.entries(fields)
-          .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-          .join(", ")})`
-      : msg;
+export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
+  const write = (msg: string, fields?: LogFields) =>
+    process.stderr.write(`${name}: ${formatFields(msg, fields)}\n`);
   return {
-    debug: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
-    info: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
-    warn: (msg: string, fields?: LogFields) => log.warn(fmt(msg, fields)),
-    error: (msg: string, fields?: LogFields) => log.error(fmt(msg, fields)),
+    debug: (msg, fields) => {
+      if (options.verbose) write(msg, fields);
+    },
+    info: (msg, fields) => {
+      if (!options.quiet) write(msg, fields);
+    },
+    warn: (msg, fields) => write(`warning: ${msg}`, fields),
+    error: (msg, fields) => write(`error: ${msg}`, fields),
   };
+}
+
+/**
+ * The logger an app hands to the packages: the same shape, with the packages' info lines
+ * shown only with --verbose (they are routine for the app).
+ */
+export function packageLogger(log: Logger): Logger {
+  return { ...log, info: log.debug };
 }
 
 /**
