@@ -5,6 +5,7 @@ import {
   endpoints,
   freePort,
   hostsInOutput,
+  readFile,
   runApp,
   startFleet,
   startSender,
@@ -51,6 +52,71 @@ describe("CLI contract", () => {
       expect(app.stderr()).toMatch(re);
     }
   });
+
+  it("a flag's bad value exits 2 naming the flag, with ranges the libraries accept", async () => {
+    const dir = await tempDir();
+    const hosts = join(dir, "hosts.txt");
+    await writeFile(hosts, "web1\n");
+    const cases: [string, string[], RegExp, NodeJS.ProcessEnv?][] = [
+      [BIN.worker, ["w1", "--deadline", "0"], /--deadline must be a duration from 1ms to 2147483647ms/],
+      // 36000 minutes is past Node's timer limit: refused, not a deadline that fires after 1 ms.
+      [BIN.worker, ["w1", "--deadline", "36000m"], /--deadline must be .* got "36000m"/],
+      [BIN.worker, ["w1", "--connect-timeout", "2147483648"], /--connect-timeout must be a duration/],
+      [BIN.worker, ["w1", "--command-timeout", "soon"], /--command-timeout must be a duration like/],
+      [BIN.worker, ["w1", "--keep-idle", "0"], /--keep-idle must be a duration/],
+      [BIN.worker, ["w1", "--port", "70000"], /--port must be between 1 and 65535, got 70000/],
+      [BIN.worker, ["w1", "-c", "0"], /--concurrency must be between 1 and 10000/],
+      [BIN.worker, ["w1", "--user", "u".repeat(300)], /--user must be 1 to 256 characters/],
+      [BIN.worker, ["w1", "--command", "x".repeat(5000)], /--command must be 1 to 4096 characters/],
+      [BIN.worker, ["w1"], /--deadline must be a duration/, { UPTIME_SSH_DEADLINE: "0" }],
+      [BIN.sender, [hosts, "--heartbeat-interval", "0"], /--heartbeat-interval must be a duration/],
+      [BIN.sender, [hosts, "--heartbeat-timeout", "30d"], /--heartbeat-timeout must be a duration like/],
+      [BIN.sender, [hosts, "--max-attempts", "0"], /--max-attempts must be between 1 and 1000/],
+      [BIN.sender, [hosts, "-w", "0"], /--watermark must be between 1/],
+      [BIN.sender, [hosts, "0"], /WATERMARK must be between 1/],
+      [BIN.sender, [hosts, "--command", "x".repeat(5000)], /--command must be 1 to 4096 characters/],
+    ];
+    const runs = cases.map(([bin, args, re, env]) => ({ app: runApp(bin, args, env), args, re }));
+    for (const { app, args, re } of runs) {
+      const code = await app.exited;
+      const what = `${args.join(" ").slice(0, 80)}: ${app.stderr()}`;
+      expect(code, what).toBe(2);
+      expect(app.stderr(), what).toMatch(re);
+      expect(app.stderr(), what).not.toMatch(/deadlineMs|TypeError|Expected `/);
+    }
+  }, 90_000);
+
+  it("unreadable or unsafe key files are usage errors (exit 2), chosen by the error's code", async () => {
+    const dir = await tempDir();
+    const hosts = join(dir, "hosts.txt");
+    await writeFile(hosts, "web1\n");
+    const keygen = runApp(BIN.sink, ["--gen-key", join(dir, "sink.key")]);
+    expect(await keygen.exited, keygen.stderr()).toBe(0);
+    const publicKey = keygen.stdout().trim();
+    const open = join(dir, "open.key");
+    await writeFile(open, await readFile(join(dir, "sink.key"), "utf8"), { mode: 0o644 });
+    const missing = join(dir, "missing.key");
+    const cases: [string, string[], RegExp][] = [
+      [BIN.sender, [hosts, "--curve-secret", missing, "--curve-allow", missing], /cannot read key file/],
+      [BIN.sink, ["--curve-secret", open, "--curve-allow", `${join(dir, "sink.key")}.pub`], /chmod 600/],
+      [
+        BIN.worker,
+        ["w1", "--curve-secret", missing, "--sender-key", publicKey, "--sink-key", publicKey],
+        /cannot read key file/,
+      ],
+      [BIN.sink, ["--gen-key", join(dir, "sink.key")], /exists already/],
+      [
+        BIN.worker,
+        ["w1", "--curve-secret", join(dir, "sink.key"), "--sender-key", hosts, "--sink-key", publicKey],
+        /--sender-key: .*hosts.txt does not hold a 40-character Z85 public key/,
+      ],
+    ];
+    for (const [bin, args, re] of cases) {
+      const app = runApp(bin, args);
+      expect(await app.exited, `${args.join(" ")}: ${app.stderr()}`).toBe(2);
+      expect(app.stderr()).toMatch(re);
+    }
+  }, 60_000);
 
   it("reports bad inventory lines with their line numbers and still sends the rest", async () => {
     const fleet = await startFleet(3);

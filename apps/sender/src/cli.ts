@@ -14,8 +14,10 @@ import {
   parseDuration,
   parseEndpoint,
   parseInteger,
+  parseText,
   UsageError,
 } from "@uptime/cli-kit";
+import { LIMITS } from "@uptime/protocol";
 import {
   Dispatcher,
   describeExposure,
@@ -188,7 +190,7 @@ bad line is reported with its line number and the rest are still sent; a host se
 "-" reads standard input. -w is the host list since 0.2 (it was the watermark: use --watermark N).
 
 Exit codes: 0 every host has a result; 1 some hosts have none (abandoned after --max-attempts, or
-cancelled), or with --fail-on-error some results are errors; 2 usage error or unreadable HOSTFILE.`,
+cancelled), or with --fail-on-error some results are errors; 2 usage error, unreadable HOSTFILE or key file.`,
 } as const;
 
 type Flags = ParsedFlags<typeof spec.flags>;
@@ -212,11 +214,15 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   const maxHosts = parseInteger("--max-hosts", flags["max-hosts"], 1, Number.MAX_SAFE_INTEGER);
   if (rest.length > 0) throw new UsageError(`uptime-sender: unexpected arguments: ${rest.join(" ")}`);
   const watermark = watermarkArg ?? flags.watermark;
-  const maxInFlight = watermark === undefined ? undefined : parseInteger("WATERMARK", watermark, 1);
+  const maxInFlight =
+    watermark === undefined
+      ? undefined
+      : parseInteger(watermarkArg === undefined ? "--watermark" : "WATERMARK", watermark, 1);
   const maxAttempts = parseInteger("--max-attempts", flags["max-attempts"], 1, 1000);
   const heartbeatIntervalMs = parseDuration("--heartbeat-interval", flags["heartbeat-interval"]);
   const heartbeatTimeoutMs = parseDuration("--heartbeat-timeout", flags["heartbeat-timeout"]);
   const progressMode = parseChoice("--progress", flags.progress, PROGRESS);
+  const command = flags.command ? parseText("--command", flags.command, LIMITS.command) : undefined;
   if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
@@ -274,7 +280,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   // After bind: a second sender on the same port fails there first, naming the endpoint.
   const plan = await planJob({
     targets: inventory.targets,
-    command: flags.command,
+    command,
     jobId: flags.job,
     resume: Boolean(flags.resume),
     state: flags.state,
@@ -295,7 +301,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   const job = dispatcher.runJob({
     id: jobId,
     targets: inventory.targets,
-    ...(flags.command ? { command: flags.command } : {}),
+    ...(command ? { command } : {}),
     ...(plan.stored ? { stored: plan.stored } : {}),
   });
   log.info(

@@ -12,12 +12,13 @@ import {
   parseDuration,
   parseEndpoint,
   parseInteger,
+  parseText,
   UsageError,
   unlessAborted,
 } from "@uptime/cli-kit";
-import type { Task } from "@uptime/protocol";
+import { LIMITS, type Task } from "@uptime/protocol";
 import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
-import { readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
+import { isZ85Key, readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { Slots } from "./slots.js";
 import { toResult } from "./to-result.js";
 import { VERSION } from "./version.js";
@@ -200,7 +201,7 @@ export const spec = {
     },
   },
   epilog:
-    "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error.",
+    "Serves job after job until SIGINT/SIGTERM (drains in-flight probes; a second signal exits at once).\n\nExit codes: 0 ok, 1 runtime error, 2 usage error (bad flag, unreadable key file).",
 } as const;
 
 type Flags = ParsedFlags<typeof spec.flags>;
@@ -217,7 +218,12 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError(
       `uptime-worker: worker id "${id}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
     );
-  const concurrency = parseInteger("CONCURRENCY", positionals[1] ?? flags.concurrency, 1, 10_000);
+  const concurrency = parseInteger(
+    positionals[1] === undefined ? "--concurrency" : "CONCURRENCY",
+    positionals[1] ?? flags.concurrency,
+    1,
+    10_000,
+  );
   const port = parseInteger("--port", flags.port, 1, 65_535);
   const hostKeyPolicy = parseChoice("--host-key-policy", flags["host-key-policy"], POLICIES);
   const log = createLogger(spec.name, { verbose: flags.verbose });
@@ -232,12 +238,10 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   }
 
   const keep = parseInteger("--keep-connections", flags["keep-connections"], 0, 100_000);
+  const keepIdleMs = parseDuration("--keep-idle", flags["keep-idle"]);
   const probeOptions: ProbeOptions = {
     concurrency,
-    pool:
-      keep > 0
-        ? { maxConnections: keep, idleTimeoutMs: parseDuration("--keep-idle", flags["keep-idle"]) }
-        : false,
+    pool: keep > 0 ? { maxConnections: keep, idleTimeoutMs: keepIdleMs } : false,
     port,
     hostKeyPolicy,
     connectTimeoutMs: parseDuration("--connect-timeout", flags["connect-timeout"]),
@@ -247,11 +251,13 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     handshakeRetries: parseInteger("--handshake-retries", flags["handshake-retries"], 0, 100),
     perHostConcurrency: parseInteger("--per-host-concurrency", flags["per-host-concurrency"], 1, 10_000),
     ...(flags["no-agent"] ? { agent: false as const } : flags.agent ? { agent: flags.agent } : {}),
-    ...(flags.user ? { username: flags.user } : {}),
-    ...(flags.identity.length > 0 ? { identityFiles: flags.identity } : {}),
+    ...(flags.user ? { username: parseText("--user", flags.user, 256) } : {}),
+    ...(flags.identity.length > 0
+      ? { identityFiles: flags.identity.map((f) => parseText("--identity", f, 4096)) }
+      : {}),
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(flags["known-hosts"] ? { knownHosts: flags["known-hosts"] } : {}),
-    ...(flags.command ? { command: flags.command } : {}),
+    ...(flags.command ? { command: parseText("--command", flags.command, LIMITS.command) } : {}),
   };
   const probe = createProbe(probeOptions);
   const link = new WorkerLink({
@@ -347,17 +353,24 @@ async function curveOptions(flags: {
   const pair = await readKeyPair(flags["curve-secret"]);
   return {
     ...pair,
-    dispatcherKey: await publicKey(flags["sender-key"]),
-    sinkKey: await publicKey(flags["sink-key"]),
+    dispatcherKey: await publicKey("--sender-key", flags["sender-key"]),
+    sinkKey: await publicKey("--sink-key", flags["sink-key"]),
   };
 }
 
-/** A Z85 public key given inline, or read from a .pub file. */
-async function publicKey(value: string): Promise<string> {
-  if (/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(value)) return value;
+/** A Z85 public key given inline, or read from a .pub file; anything else is a usage error naming the flag. */
+async function publicKey(flag: string, value: string): Promise<string> {
+  if (isZ85Key(value)) return value;
+  let text: string;
   try {
-    return (await readFile(value, "utf8")).trim();
+    text = (await readFile(value, "utf8")).trim();
   } catch (err) {
-    throw new UsageError(`uptime-worker: cannot read public key file ${value}: ${(err as Error).message}`);
+    throw new UsageError(
+      `uptime-worker: ${flag}: cannot read public key file ${value}: ${(err as Error).message}`,
+    );
   }
+  if (!isZ85Key(text)) {
+    throw new UsageError(`uptime-worker: ${flag}: ${value} does not hold a 40-character Z85 public key`);
+  }
+  return text;
 }

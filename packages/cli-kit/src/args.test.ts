@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type FlagSpec, parseCli, parseDuration, parseEndpoint, parseInteger, UsageError } from "./args.js";
+import {
+  type FlagSpec,
+  MAX_DURATION_MS,
+  parseCli,
+  parseDuration,
+  parseEndpoint,
+  parseInteger,
+  parseText,
+  UsageError,
+} from "./args.js";
 
 const spec = {
   name: "uptime-demo",
@@ -68,6 +77,31 @@ describe("value parsers", () => {
     expect(parseDuration("--t", "250")).toBe(250);
     expect(parseDuration("--t", "2m")).toBe(120_000);
     expect(() => parseDuration("--t", "soon")).toThrow(/duration/);
+    expect(parseDuration("--t", "1h")).toBe(3_600_000);
+  });
+
+  it("durations are range-checked: at least 1 ms, at most Node's timer limit, naming the flag", () => {
+    expect(() => parseDuration("--deadline", "0")).toThrow(UsageError);
+    expect(() => parseDuration("--deadline", "0")).toThrow(/^--deadline must be a duration from 1ms to /);
+    expect(() => parseDuration("--deadline", "0.4ms")).toThrow(/--deadline/);
+    expect(() => parseDuration("--deadline", "36000m")).toThrow(
+      '--deadline must be a duration from 1ms to 2147483647ms (24.9 days), got "36000m"',
+    );
+    expect(parseDuration("--deadline", `${MAX_DURATION_MS}`)).toBe(MAX_DURATION_MS);
+    expect(() => parseDuration("--deadline", `${MAX_DURATION_MS + 1}ms`)).toThrow(/--deadline/);
+    expect(parseDuration("--linger", "0", { min: 0 })).toBe(0);
+    expect(() => parseDuration("--hb", "1m", { max: 30_000 })).toThrow(/from 1ms to 30000ms/);
+  });
+
+  it("integers name the flag and the range; text has a length limit", () => {
+    expect(() => parseInteger("--port", "70000", 1, 65_535)).toThrow(
+      "--port must be between 1 and 65535, got 70000",
+    );
+    expect(() => parseInteger("--port", "-1", 1, 65_535)).toThrow(/--port must be a whole number/);
+    expect(parseText("--command", "id", 10)).toBe("id");
+    expect(() => parseText("--command", "x".repeat(11), 10)).toThrow(
+      "--command must be 1 to 10 characters, got 11",
+    );
   });
 
   it("endpoints", () => {

@@ -141,18 +141,47 @@ function joinDashValues(argv: string[], flags: Record<string, FlagSpec>): string
 /** A whole number in [min, max] from a flag or positional value, or a UsageError naming it. */
 export function parseInteger(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${name} must be a whole number, got "${raw}"`);
-  const n = Number(raw);
+  const n = Number(raw.trim());
   if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
-/** A duration in milliseconds: `500`, `500ms`, `5s`, `2m`. */
-export function parseDuration(name: string, raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
-  if (!m) throw new UsageError(`${name} must be a duration like 500ms, 5s or 2m, got "${raw}"`);
+/** Node fires a timer longer than this (2^31-1 ms) after 1 ms: no duration flag may exceed it. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+function formatMs(ms: number): string {
+  if (ms >= 86_400_000) return `${ms}ms (${(ms / 86_400_000).toFixed(1)} days)`;
+  return `${ms}ms`;
+}
+
+/**
+ * A duration in milliseconds: `500`, `500ms`, `5s`, `2m`, `1h`, in [min, max] (default 1 ms to
+ * {@link MAX_DURATION_MS}), or a UsageError naming the flag.
+ */
+export function parseDuration(
+  name: string,
+  raw: string,
+  { min = 1, max = MAX_DURATION_MS }: { min?: number; max?: number } = {},
+): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new UsageError(`${name} must be a duration like 500ms, 5s, 2m or 1h, got "${raw}"`);
   const n = Number(m[1]);
-  const ms = m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
-  return Math.round(ms);
+  const unit = m[2] === "h" ? 3_600_000 : m[2] === "m" ? 60_000 : m[2] === "s" ? 1000 : 1;
+  const ms = Math.round(n * unit);
+  if (ms < min || ms > max) {
+    throw new UsageError(
+      `${name} must be a duration from ${formatMs(min)} to ${formatMs(max)}, got "${raw}"`,
+    );
+  }
+  return ms;
+}
+
+/** A non-empty text value of at most `maxLength` characters (what the library takes), or a UsageError naming it. */
+export function parseText(name: string, raw: string, maxLength: number): string {
+  if (raw === "" || raw.length > maxLength) {
+    throw new UsageError(`${name} must be 1 to ${maxLength} characters, got ${raw.length}`);
+  }
+  return raw;
 }
 
 /** One of a closed set of words, or a UsageError listing them. */

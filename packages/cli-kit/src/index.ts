@@ -4,6 +4,7 @@ export {
   type FlagSpec,
   formatHelp,
   GEN_KEY_FLAG,
+  MAX_DURATION_MS,
   type ParsedFlags,
   type ParseOutcome,
   parseChoice,
@@ -11,6 +12,7 @@ export {
   parseDuration,
   parseEndpoint,
   parseInteger,
+  parseText,
   UsageError,
 } from "./args.js";
 export {
@@ -18,11 +20,13 @@ export {
   cliMain,
   createLogger,
   EXIT,
+  exitCodeFor,
   type LogFields,
   type Logger,
   type MainContext,
   packageLogger,
   runMain,
+  USAGE_ERROR_CODES,
 } from "./main.js";
 export { createProgress, type Progress, type ProgressState } from "./progress.js";
 export { count } from "./text.js";

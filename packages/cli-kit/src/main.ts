@@ -1,6 +1,27 @@
 import { appendFileSync } from "node:fs";
 import { escapeText } from "@uptime/protocol";
-import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli, UsageError } from "./args.js";
+import type { LogFields, Logger as SharedLogger } from "@uptime/protocol/check";
+import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli } from "./args.js";
+
+/**
+ * Error codes that mean the operator's input is wrong (flags, arguments, key files), not that
+ * the run failed: they exit {@link EXIT.usage}. Matched on the error's `code`, never its class,
+ * so an error from any package counts however it was built: `USAGE` (cli-kit's UsageError) and
+ * the key-file codes of @uptime/transport-zmq's `KeyFileError`.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  "USAGE",
+  "KEY_UNREADABLE",
+  "KEY_PERMISSIONS",
+  "KEY_INVALID",
+  "KEY_EXISTS",
+]);
+
+/** The exit code for an error that reached the top: chosen by its `code` alone. */
+export function exitCodeFor(err: unknown): number {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && USAGE_ERROR_CODES.has(code) ? EXIT.usage : EXIT.failed;
+}
 
 /** Exit codes shared by every app. */
 export const EXIT = {
@@ -19,51 +40,48 @@ export interface MainContext {
   log: Logger;
 }
 
-export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
+/**
+ * The shared `Logger` shape of every uptime package (`@uptime/protocol/check`), with every
+ * level present: `(message, fields?)`. What the apps log through and hand to the packages.
+ */
+export type Logger = Required<SharedLogger>;
+
+export type { LogFields };
+
+function formatFields(msg: string, fields?: LogFields): string {
+  if (!fields || Object.keys(fields).length === 0) return msg;
+  const pairs = Object.entries(fields).map(
+    ([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  return `${msg} (${pairs.join(", ")})`;
 }
 
 /**
- * A logger writing `name: message` lines to stderr; debug lines only when verbose. Messages are
- * escaped (`escapeText`): text a host or a peer controls never reaches the terminal raw.
+ * A logger writing `name: message (key=value, ...)` lines to stderr; debug lines only when
+ * verbose, info lines unless quiet. Lines are escaped (`escapeText`): text a host or a peer
+ * controls never reaches the terminal raw.
  */
 export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
-  const write = (msg: string) => process.stderr.write(`${name}: ${escapeText(msg)}\n`);
+  const write = (msg: string, fields?: LogFields) =>
+    process.stderr.write(`${name}: ${escapeText(formatFields(msg, fields))}\n`);
   return {
-    debug: (msg) => {
-      if (options.verbose) write(msg);
+    debug: (msg, fields) => {
+      if (options.verbose) write(msg, fields);
     },
-    info: (msg) => {
-      if (!options.quiet) write(msg);
+    info: (msg, fields) => {
+      if (!options.quiet) write(msg, fields);
     },
-    warn: (msg) => write(`warning: ${msg}`),
-    error: (msg) => write(`error: ${msg}`),
+    warn: (msg, fields) => write(`warning: ${msg}`, fields),
+    error: (msg, fields) => write(`error: ${msg}`, fields),
   };
 }
 
-/** Fields of a library's structured log call, appended as `key=value`. */
-export type LogFields = Record<string, unknown>;
-
 /**
- * Adapts a CLI logger to the structured `(msg, fields)` logger the packages take. The
- * packages' info lines are shown only with --verbose: they are routine for the app.
+ * The logger an app hands to the packages: the same shape, with the packages' info lines
+ * shown only with --verbose (they are routine for the app).
  */
-export function packageLogger(log: Logger) {
-  const fmt = (msg: string, fields?: LogFields) =>
-    fields && Object.keys(fields).length > 0
-      ? `${msg} (${Object.entries(fields)
-          .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-          .join(", ")})`
-      : msg;
-  return {
-    debug: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
-    info: (msg: string, fields?: LogFields) => log.debug(fmt(msg, fields)),
-    warn: (msg: string, fields?: LogFields) => log.warn(fmt(msg, fields)),
-    error: (msg: string, fields?: LogFields) => log.error(fmt(msg, fields)),
-  };
+export function packageLogger(log: Logger): Logger {
+  return { ...log, info: log.debug };
 }
 
 /**
@@ -91,9 +109,11 @@ export async function runMain(name: string, fn: (ctx: MainContext) => Promise<nu
   try {
     code = await fn({ signal: controller.signal, log });
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\nTry '${name} --help'.\n`);
-      code = EXIT.usage;
+    code = exitCodeFor(err);
+    if (code === EXIT.usage) {
+      const message = err instanceof Error ? err.message : String(err);
+      const prefixed = message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
+      process.stderr.write(`${prefixed}\nTry '${name} --help'.\n`);
     } else {
       log.error(err instanceof Error ? err.message : String(err));
       if (process.env.UPTIME_DEBUG && err instanceof Error && err.stack)

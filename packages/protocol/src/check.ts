@@ -16,7 +16,7 @@ export interface Logger {
 /** Structured context of a log call (`{ target, code }`). */
 export type LogFields = Record<string, unknown>;
 
-/** Node fires a timer longer than this (2^31-1 ms, about 24.8 days) after 1 ms, so no timeout may exceed it. */
+/** Node fires a timer longer than this (2^31-1 ms, about 24.9 days) after 1 ms, so no timeout may exceed it. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const MAX_SHOWN = 60;

@@ -1,3 +1,4 @@
+import { optionError } from "@uptime/protocol/check";
 import { hashIndex } from "./uptime-text.js";
 
 /**
@@ -76,12 +77,10 @@ export function failureMix(
   from: readonly Behaviour[] = FAILURE_BEHAVIOURS,
 ): (index: number) => Behaviour {
   if (!(typeof rate === "number" && rate >= 0 && rate <= 1)) {
-    throw new TypeError(`failureMix: rate must be a number from 0 to 1, got ${String(rate)}`);
+    throw optionError("rate", "a number from 0 to 1", rate);
   }
   if (from.length === 0 || !from.every(isBehaviour)) {
-    throw new TypeError(
-      `failureMix: from must be a non-empty list of behaviours, got ${JSON.stringify(from)}`,
-    );
+    throw optionError("from", "a non-empty list of behaviours", from);
   }
   const threshold = Math.round(rate * 0x1_0000_0000);
   return (index) => {

@@ -185,7 +185,12 @@ describe("startFleet", () => {
   });
 
   test("misuse throws a TypeError naming the option", async () => {
-    await expect(startFleet({ hosts: -1 })).rejects.toThrow(/hosts must be/);
+    await expect(startFleet({ hosts: -1 })).rejects.toThrow(
+      "Expected `hosts` to be a whole number >= 0, got -1 (number)",
+    );
+    await expect(startFleet({ hosts: 1, latencyMS: 5 } as never)).rejects.toThrow(
+      "Unknown option `latencyMS`; did you mean `latencyMs`?",
+    );
     await expect(startFleet({ hosts: 1, firstAddress: "10.0.0.1" })).rejects.toThrow(TypeError);
     await expect(startFleet({ hosts: 2, behaviours: { 1: "explode" as unknown as "ok" } })).rejects.toThrow(
       /behaviours\[1\]/,

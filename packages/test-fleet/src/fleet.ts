@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkKnownKeys, type Logger, optionError } from "@uptime/protocol/check";
 import ssh2 from "ssh2";
 import { loopbackAddresses, parseLoopback } from "./addresses.js";
 import { type Behaviour, isBehaviour } from "./behaviours.js";
@@ -20,11 +21,8 @@ import { type ExpectedUptime, expectedUptime } from "./uptime-text.js";
 
 const { Server: SshServer } = ssh2;
 
-/** Where the fleet sends its diagnostics (it never prints). */
-export interface FleetLogger {
-  debug?(message: string): void;
-  info?(message: string): void;
-}
+/** Where the fleet sends its diagnostics (it never prints): the shared `Logger` shape of `@uptime/protocol/check`. */
+export type FleetLogger = Logger;
 
 /** Options of {@link startFleet}. */
 export interface FleetOptions {
@@ -108,8 +106,30 @@ export interface Fleet {
 const LISTEN_BATCH = 512;
 
 function fail(option: string, expected: string, got: unknown): never {
-  throw new TypeError(`startFleet: ${option} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+  throw optionError(option, expected, got);
 }
+
+/** Every option name of {@link FleetOptions}; the type below fails to compile when one is missing. */
+const OPTION_NAMES = [
+  "hosts",
+  "firstAddress",
+  "port",
+  "hostsPerAddress",
+  "latencyMs",
+  "behaviours",
+  "user",
+  "dir",
+  "holdCapMs",
+  "firstIndex",
+  "hostKey",
+  "sharedHostKey",
+  "clientKey",
+  "logger",
+] as const satisfies readonly (keyof FleetOptions)[];
+type Unlisted = Exclude<keyof FleetOptions, (typeof OPTION_NAMES)[number]>;
+// A new option in FleetOptions must be added to OPTION_NAMES, or it would be refused as unknown.
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
 
 const isInt = (v: unknown, min: number, max: number): v is number =>
   typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
@@ -136,6 +156,7 @@ async function openFilesSoftLimit(): Promise<number | undefined> {
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if (typeof options !== "object" || options === null) fail("options", "an object", options);
+  checkKnownKeys(options, OPTION_NAMES);
   const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
   const { user = "fleet", holdCapMs = 60_000, firstIndex = 0, behaviours, logger } = options;
   if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);

@@ -1,24 +1,21 @@
-/** Returns `value` (or `fallback` when undefined) after checking it is an integer in [min, max]. */
+import { checkInteger, checkString, MAX_TIMER_MS, optionError } from "@uptime/protocol/check";
+
+/**
+ * Returns `value` (or `fallback` when undefined) after checking it is an integer in [min, max]; a TypeError in the
+ * shared style of `@uptime/protocol/check` otherwise.
+ */
 export function intOption(
   value: unknown,
   fallback: number,
   name: string,
   min = 1,
-  max = 2 ** 31 - 1,
+  max = MAX_TIMER_MS,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new TypeError(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
+  return checkInteger(name, value, fallback, { min, max });
 }
 
-/** Checks a non-empty string option of at most `max` characters. */
+/** Checks a required non-empty string option of at most `max` characters. */
 export function stringOption(value: unknown, name: string, max = 1024): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > max) {
-    throw new TypeError(
-      `${name}: expected a non-empty string of at most ${max} characters, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
+  if (value === undefined) throw optionError(name, `a non-empty string of at most ${max} characters`, value);
+  return checkString(name, value, "", max);
 }
