@@ -16,7 +16,7 @@ import {
 const QUICK_LOSS = ["--heartbeat-timeout", "1500ms", "--heartbeat-interval", "300ms"];
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForLines(file: string, n: number, ms = 30_000) {
+async function waitForLines(file: string, n: number, ms = 60_000) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if ((await hostsInOutput(file)).length >= n) return;
@@ -72,7 +72,7 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     );
     sink.child.kill("SIGTERM");
     expect(await sink.exited, sink.stderr()).toBe(0);
-  }, 120_000);
+  }, 240_000);
 
   it("interrupted on a full disk, the sender exits 1 naming the unstored hosts; the file moved elsewhere completes the job", async () => {
     const fleet = await startFleet(300, ["--latency", "40"]);
@@ -112,5 +112,5 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     expectOnePerHost(await wholeLines(elsewhere), fleet.targets);
     sink2.child.kill("SIGTERM");
     expect(await sink2.exited).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });

@@ -160,7 +160,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     store: {
       has: (job, seq) => store.has(job, seq),
       write: async (results: Result[]) => {
-        for (const r of await store.write(results)) summaryOf(r.job).add(r);
+        for (const r of await store.writeFresh(results)) summaryOf(r.job).add(r);
       },
     },
     logger: packageLogger(log),

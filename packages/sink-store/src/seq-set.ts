@@ -15,12 +15,15 @@ const CHUNK_WORDS = CHUNK_BITS / 32;
  */
 export class SeqSet {
   private readonly chunks = new Map<number, Uint32Array>();
+  // Seqs arrive mostly in order: the chunk used last saves a Map lookup.
+  private lastKey = -1;
+  private lastChunk: Uint32Array | undefined;
   /** How many seqs the set holds. */
   size = 0;
 
   has(seq: number): boolean {
     if (!isSeq(seq)) return false;
-    const chunk = this.chunks.get(Math.floor(seq / CHUNK_BITS));
+    const chunk = this.chunkOf(Math.floor(seq / CHUNK_BITS), false);
     if (!chunk) return false;
     const bit = seq % CHUNK_BITS;
     return ((chunk[bit >>> 5] ?? 0) & (1 << (bit & 31))) !== 0;
@@ -31,12 +34,7 @@ export class SeqSet {
     if (!isSeq(seq)) {
       throw new RangeError(`SeqSet: expected an integer from 0 to 2^53-1, got ${String(seq)}`);
     }
-    const key = Math.floor(seq / CHUNK_BITS);
-    let chunk = this.chunks.get(key);
-    if (!chunk) {
-      chunk = new Uint32Array(CHUNK_WORDS);
-      this.chunks.set(key, chunk);
-    }
+    const chunk = this.chunkOf(Math.floor(seq / CHUNK_BITS), true) as Uint32Array;
     const bit = seq % CHUNK_BITS;
     const i = bit >>> 5;
     const mask = 1 << (bit & 31);
@@ -55,8 +53,26 @@ export class SeqSet {
     const bit = seq % CHUNK_BITS;
     chunk[bit >>> 5] = (chunk[bit >>> 5] ?? 0) & ~(1 << (bit & 31));
     this.size--;
-    if (chunk.every((w) => w === 0)) this.chunks.delete(key);
+    if (chunk.every((w) => w === 0)) {
+      this.chunks.delete(key);
+      if (this.lastKey === key) this.lastChunk = undefined;
+      this.lastKey = -1;
+    }
     return true;
+  }
+
+  private chunkOf(key: number, create: boolean): Uint32Array | undefined {
+    if (key === this.lastKey && this.lastChunk) return this.lastChunk;
+    let chunk = this.chunks.get(key);
+    if (!chunk && create) {
+      chunk = new Uint32Array(CHUNK_WORDS);
+      this.chunks.set(key, chunk);
+    }
+    if (chunk) {
+      this.lastKey = key;
+      this.lastChunk = chunk;
+    }
+    return chunk;
   }
 
   /** Bytes of bitmap held (for tests and figures). */

@@ -68,13 +68,13 @@ describe("SinkStore", () => {
     const outFile = join(dir, "out.txt");
     const out = new PassThrough();
     let s = await SinkStore.open({ outFile, format: "text", print: false, out });
-    expect((await s.write([result(0), result(1), result(1)])).length).toBe(2);
-    expect((await s.write([result(0), result(2)])).length).toBe(1);
+    expect((await s.writeFresh([result(0), result(1), result(1)])).length).toBe(2);
+    expect((await s.writeFresh([result(0), result(2)])).length).toBe(1);
     await s.close();
     s = await SinkStore.open({ outFile, format: "text", print: false, out });
     expect(s.has("j1", 2)).toBe(true);
     expect(s.has("j1", 3)).toBe(false);
-    expect((await s.write([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    expect((await s.writeFresh([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
     await s.close();
     const lines = (await readFile(outFile, "utf8")).trimEnd().split("\n");
     expect(lines.map((l) => l.split("host: ")[1]?.split(",")[0])).toEqual([
@@ -89,7 +89,7 @@ describe("SinkStore", () => {
     const dir = await tempDir();
     const outFile = join(dir, "out.ndjson");
     const s = await SinkStore.open({ outFile, format: "ndjson", print: false });
-    await s.write([result(0), result(1)]);
+    await s.writeFresh([result(0), result(1)]);
     await s.close();
     const good = await readFile(outFile, "utf8");
     // An uncommitted line and a torn one, as a kill -9 could leave them; plus a torn journal line.
@@ -105,7 +105,7 @@ describe("SinkStore", () => {
     expect(warnings.join()).toMatch(/cutting \d+ bytes/);
     expect(await readFile(outFile, "utf8")).toBe(good);
     expect(s2.has("j1", 2)).toBe(false);
-    await s2.write([result(2)]);
+    await s2.writeFresh([result(2)]);
     await s2.close();
     const lines = (await readFile(outFile, "utf8"))
       .trimEnd()
@@ -118,7 +118,7 @@ describe("SinkStore", () => {
     const dir = await tempDir();
     const outFile = join(dir, "out.txt");
     let s = await SinkStore.open({ outFile, format: "text", print: false });
-    await s.write([result(0), result(1), result(0, true, "j2"), result(2)]);
+    await s.writeFresh([result(0), result(1), result(0, true, "j2"), result(2)]);
     await s.close();
     const journal = (await readFile(`${outFile}.journal`, "utf8")).trimEnd().split("\n");
     const size = (await readFile(outFile)).length;
@@ -139,7 +139,7 @@ describe("SinkStore", () => {
       false,
     ]);
     expect(s.count).toBe(4);
-    expect((await s.write([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    expect((await s.writeFresh([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
     await s.close();
     expect((await readFile(outFile, "utf8")).trimEnd().split("\n")).toHaveLength(5);
   });
@@ -148,10 +148,10 @@ describe("SinkStore", () => {
     const dir = await tempDir();
     const outFile = join(dir, "out.csv");
     let s = await SinkStore.open({ outFile, format: "csv", print: false });
-    await s.write([result(0)]);
+    await s.writeFresh([result(0)]);
     await s.close();
     s = await SinkStore.open({ outFile, format: "csv", print: false });
-    await s.write([result(1)]);
+    await s.writeFresh([result(1)]);
     await s.close();
     const text = await readFile(outFile, "utf8");
     expect(text.match(/^job,seq/gm)?.length).toBe(1);
@@ -165,7 +165,7 @@ describe("SinkStore with a record file", () => {
     const outFile = join(dir, "out.txt");
     const recordFile = join(dir, "record.ndjson");
     const s = await SinkStore.open({ outFile, recordFile, format: "text", print: false });
-    await s.write([result(0), result(1, false)]);
+    await s.writeFresh([result(0), result(1, false)]);
     await s.close();
     const out = await readFile(outFile, "utf8");
     const record = await readFile(recordFile, "utf8");
@@ -193,7 +193,7 @@ describe("SinkStore with a record file", () => {
     expect(warnings.join()).toMatch(/record\.ndjson: cutting \d+ bytes/);
     expect(await readFile(recordFile, "utf8")).toBe(record);
     expect(s2.has("j1", 2)).toBe(false);
-    await s2.write([result(1), result(2)]);
+    await s2.writeFresh([result(1), result(2)]);
     await s2.close();
     expect(
       (await readFile(recordFile, "utf8"))
@@ -213,11 +213,11 @@ describe("SinkStore with a record file", () => {
       printed += String(d);
     });
     let s = await SinkStore.open({ recordFile, format: "csv", out });
-    await s.write([result(0), result(1)]);
+    await s.writeFresh([result(0), result(1)]);
     await s.close();
     s = await SinkStore.open({ recordFile, format: "csv", out });
     expect(s.has("j1", 1)).toBe(true);
-    expect((await s.write([result(1), result(2)])).map((r) => r.seq)).toEqual([2]);
+    expect((await s.writeFresh([result(1), result(2)])).map((r) => r.seq)).toEqual([2]);
     await s.close();
     expect(printed.match(/^job,seq/gm)).toHaveLength(2); // one header per process
     expect(printed.trimEnd().split("\n")).toHaveLength(5);

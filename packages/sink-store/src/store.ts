@@ -187,10 +187,15 @@ export class SinkStore {
    * they are durable. While the disk refuses, the batch waits in memory and is tried again;
    * rejects with a {@link StoreWriteError} only after {@link stopRetrying} or {@link close}.
    */
-  write(results: Result[]): Promise<Result[]> {
+  writeFresh(results: Result[]): Promise<Result[]> {
     const run = this.tail.then(() => this.writeNow(results));
     this.tail = run.catch(() => {});
     return run;
+  }
+
+  /** {@link writeFresh} as transport-zmq's `ResultStore.write`: resolves once the batch is durable. */
+  async write(results: Result[]): Promise<void> {
+    await this.writeFresh(results);
   }
 
   /** A write that fails from now on rejects instead of waiting (also the one waiting now). */
@@ -221,7 +226,7 @@ export class SinkStore {
     if (fresh.length === 0) return fresh;
     for (;;) {
       try {
-        await this.append(fresh);
+        await this.appendBatch(fresh);
         break;
       } catch (error) {
         await this.rollback();
@@ -272,7 +277,7 @@ export class SinkStore {
   }
 
   /** Appends `fresh` to every output, then journals it; throws (with the path) on any failure. */
-  private async append(fresh: Result[]): Promise<void> {
+  private async appendBatch(fresh: Result[]): Promise<void> {
     if (!this.journal) return;
     const fsync = this.options.fsync !== false;
     const lengths: number[] = [];

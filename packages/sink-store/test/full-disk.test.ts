@@ -52,12 +52,12 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
       warn: (m) => warnings.push(m),
     });
     onTestFinished(() => store.close());
-    expect((await store.write(range(0, 10))).length).toBe(10);
+    expect((await store.writeFresh(range(0, 10))).length).toBe(10);
     const before = (await stat(outFile)).size;
     fillUp(join(dir, "filler"));
 
     let settled = false;
-    const pending = store.write(range(10, 200)).finally(() => {
+    const pending = store.writeFresh(range(10, 200)).finally(() => {
       settled = true;
     });
     pending.catch(() => {});
@@ -92,7 +92,7 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
     // then, on a full disk, the output append fits in its page and the journal's does not.
     let seq = 0;
     for (;;) {
-      await store.write([result(seq++)]);
+      await store.writeFresh([result(seq++)]);
       const out = (await stat(outFile)).size;
       const journal = (await stat(`${outFile}.journal`)).size;
       if (4096 - (journal % 4096) < 20 && 4096 - (out % 4096) > 400) break;
@@ -102,7 +102,7 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
     const journalBefore = (await stat(`${outFile}.journal`)).size;
     fillUp(join(dir, "filler"));
     let settled = false;
-    const pending = store.write([result(seq)]).finally(() => {
+    const pending = store.writeFresh([result(seq)]).finally(() => {
       settled = true;
     });
     pending.catch(() => {});
@@ -127,7 +127,7 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
     });
     expect(moved.count).toBe(seq);
     expect(moved.has("j1", seq)).toBe(false);
-    await moved.write([result(seq - 1), result(seq)]);
+    await moved.writeFresh([result(seq - 1), result(seq)]);
     await moved.close();
     expect(await seqsIn(join(elsewhere, "out.ndjson"))).toEqual(range(0, seq + 1).map((r) => r.seq));
 
@@ -142,9 +142,9 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
     const recordFile = join(dir, "record.ndjson");
     const store = await SinkStore.open({ outFile, recordFile, format: "text", print: false, retryMs: 20 });
     onTestFinished(() => store.close());
-    await store.write(range(0, 5));
+    await store.writeFresh(range(0, 5));
     fillUp(join(dir, "filler"));
-    const pending = store.write(range(5, 300));
+    const pending = store.writeFresh(range(5, 300));
     while (store.metrics().failedWrites < 2) await tick(5);
     store.stopRetrying();
     await expect(pending).rejects.toMatchObject({ code: "STORE_WRITE", results: 300 });
