@@ -23,6 +23,8 @@ export interface ResolvedOptions {
   pool: { maxConnections: number; idleTimeoutMs: number } | undefined;
   perHostConcurrency: number;
   sshConfig: string | string[] | false | undefined;
+  jump: string[] | undefined;
+  jumpChannels: number;
   logger: ProbeLogger | undefined;
 }
 
@@ -92,6 +94,14 @@ export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
       `Expected \`sshConfig\` to be a file path, an array of paths or false, got ${describe(sc)}`,
     );
   }
+  if (
+    options.jump !== undefined &&
+    (!Array.isArray(options.jump) || options.jump.some((h) => typeof h !== "string" || h === ""))
+  ) {
+    throw new TypeError(
+      `Expected \`jump\` to be an array of "[user@]host[:port]", got ${describe(options.jump)}`,
+    );
+  }
   let pool: ResolvedOptions["pool"];
   const p = options.pool ?? true;
   if (p === true) pool = { maxConnections: 1000, idleTimeoutMs: 60_000 };
@@ -127,6 +137,8 @@ export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
     pool,
     perHostConcurrency: int("perHostConcurrency", options.perHostConcurrency, 8, 1),
     sshConfig: sc,
+    jump: options.jump && options.jump.length > 0 ? options.jump : undefined,
+    jumpChannels: int("jumpChannels", options.jumpChannels, 64, 1),
     logger: options.logger,
   };
 }
