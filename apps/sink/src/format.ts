@@ -4,7 +4,7 @@ export type OutputFormat = "text" | "ndjson" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "ndjson", "csv"];
 
 export const CSV_HEADER =
-  "job,seq,target,worker,slot,ok,uptime_text,uptime_seconds,users,load1,load5,load15,error_code,error_message,duration_ms,attempt,at\n";
+  "job,seq,target,worker,slot,ok,uptime_text,uptime_seconds,users,load1,load5,load15,error_code,error_message,duration_ms,attempt,at,hostname,jump\n";
 
 /**
  * One output line (with its newline) for a result. `text` is the original's format:
@@ -41,6 +41,8 @@ export function formatResult(r: Result, format: OutputFormat): string {
         r.durationMs.toFixed(1),
         r.attempt,
         new Date(r.at).toISOString(),
+        r.resolved?.hostname,
+        r.resolved?.jump?.join(","),
       ];
       return `${cells.map(csvCell).join(",")}\n`;
     }

@@ -29,6 +29,8 @@ export {
   ReadySchema,
   type Receipt,
   ReceiptSchema,
+  type Resolved,
+  ResolvedSchema,
   type Result,
   type ResultError,
   type ResultOk,
