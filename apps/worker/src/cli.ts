@@ -162,7 +162,7 @@ export const spec = {
       type: "string",
       value: "N",
       env: "UPTIME_SSH_HANDSHAKE_RETRIES",
-      default: "6",
+      default: "8",
       description:
         "extra attempts when sshd drops the connection before its banner (MaxStartups), with backoff",
     },

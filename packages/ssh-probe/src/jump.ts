@@ -110,6 +110,8 @@ export class JumpHosts {
           : async (host: string, port: number) => this.channel(prefix, host, port, signal);
       const conn = await this.openHop(name, via, signal);
       const carrier: Carrier = { conn, channels: 0, idleTimer: undefined };
+      // Every channel in flight listens for this connection's close: by design, up to channelsPerConnection.
+      conn.client.setMaxListeners(0);
       hop.carriers.push(carrier);
       hop.failure = undefined;
       const forget = () => {

@@ -131,7 +131,7 @@ export function resolveOptions(options: ProbeOptions = {}): ResolvedOptions {
     commandTimeoutMs: int("commandTimeoutMs", options.commandTimeoutMs, 10_000, 1),
     deadlineMs: int("deadlineMs", options.deadlineMs, 30_000, 1),
     retries: int("retries", options.retries, 0, 0),
-    handshakeRetries: int("handshakeRetries", options.handshakeRetries, 6, 0),
+    handshakeRetries: int("handshakeRetries", options.handshakeRetries, 8, 0),
     command: str("command", options.command, "uptime"),
     maxOutputBytes: int("maxOutputBytes", options.maxOutputBytes, 65_536, 1),
     pool,

@@ -117,7 +117,7 @@ export interface ProbeOptions {
    * Extra attempts, within the deadline, when the server closes or resets the connection before its SSH banner
    * (how sshd drops connections over `MaxStartups`); not counted against `retries`. Every retry (of either kind)
    * waits an exponential backoff with jitter first, and nothing is retried once the command has started.
-   * @default 6
+   * @default 8
    */
   handshakeRetries?: number;
   /**
