@@ -112,6 +112,16 @@ describe("ProxyJump through a real OpenSSH bastion", () => {
     expect(open).toBeLessThanOrEqual(5);
   });
 
+  test("an idle bastion connection is closed", async () => {
+    const probe = probeWith({ pool: { maxConnections: 0, idleTimeoutMs: 300 } });
+    const r = await probe.probe("web");
+    expect(r.ok).toBe(true);
+    expect(probe.stats().open).toBe(1);
+    const until = Date.now() + 10_000;
+    while (probe.stats().open > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    expect(probe.stats().open).toBe(0);
+  });
+
   test("a two-hop chain", async () => {
     const r = await probeWith().probe("web-2hop");
     expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message} ${r.error.hop ?? ""}`).toBe(true);
