@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import {
   type CliRun,
@@ -17,7 +18,7 @@ import {
   unlessAborted,
 } from "@uptime/cli-kit";
 import { LIMITS, type Task } from "@uptime/protocol";
-import { createProbe, type ProbeOptions } from "@uptime/ssh-probe";
+import { createProbe, type ProbeOptions, parseTarget } from "@uptime/ssh-probe";
 import { isZ85Key, readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { Slots } from "./slots.js";
 import { toResult } from "./to-result.js";
@@ -130,6 +131,26 @@ export const spec = {
       default: "30s",
       description: "overall time per probe",
     },
+    "ssh-config": {
+      type: "string",
+      short: "F",
+      value: "FILE",
+      env: "UPTIME_SSH_CONFIG",
+      description: "ssh_config file to read, as ssh -F (default: ~/.ssh/config then /etc/ssh/ssh_config)",
+    },
+    "no-ssh-config": {
+      type: "boolean",
+      env: "UPTIME_NO_SSH_CONFIG",
+      description: "read no ssh_config file",
+    },
+    jump: {
+      type: "string",
+      short: "J",
+      value: "HOSTS",
+      env: "UPTIME_SSH_JUMP",
+      description:
+        "bastions for every host, as ssh -J: [user@]host[:port][,...] (wins over ssh_config's ProxyJump)",
+    },
     retries: {
       type: "string",
       value: "N",
@@ -142,7 +163,7 @@ export const spec = {
       type: "string",
       value: "N",
       env: "UPTIME_SSH_HANDSHAKE_RETRIES",
-      default: "6",
+      default: "8",
       description:
         "extra attempts when sshd drops the connection before its banner (MaxStartups), with backoff",
     },
@@ -239,6 +260,18 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
 
   const keep = parseInteger("--keep-connections", flags["keep-connections"], 0, 100_000);
   const keepIdleMs = parseDuration("--keep-idle", flags["keep-idle"]);
+  if (flags["no-ssh-config"] && flags["ssh-config"])
+    throw new UsageError("uptime-worker: -F/--ssh-config and --no-ssh-config exclude each other");
+  if (flags["ssh-config"] && !existsSync(flags["ssh-config"]))
+    throw new UsageError(`uptime-worker: -F ${flags["ssh-config"]}: no such file`);
+  const jump = flags.jump ? flags.jump.split(",").map((h) => h.trim()) : undefined;
+  for (const hop of jump ?? []) {
+    try {
+      parseTarget(hop);
+    } catch (err) {
+      throw new UsageError(`uptime-worker: -J ${flags.jump}: ${(err as Error).message}`);
+    }
+  }
   const probeOptions: ProbeOptions = {
     concurrency,
     pool: keep > 0 ? { maxConnections: keep, idleTimeoutMs: keepIdleMs } : false,
@@ -258,6 +291,9 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(flags["known-hosts"] ? { knownHosts: flags["known-hosts"] } : {}),
     ...(flags.command ? { command: parseText("--command", flags.command, LIMITS.command) } : {}),
+    ...(flags["no-ssh-config"] ? { sshConfig: false as const } : {}),
+    ...(flags["ssh-config"] ? { sshConfig: flags["ssh-config"] } : {}),
+    ...(jump ? { jump } : {}),
   };
   const probe = createProbe(probeOptions);
   const link = new WorkerLink({

@@ -21,6 +21,8 @@ export function toResult(
     slot,
     durationMs: Math.round(probe.durationMs * 10) / 10,
     at: Date.now(),
+    // Where ssh_config sent the target; `target` stays the inventory's name.
+    ...(probe.resolved ? { resolved: probe.resolved } : {}),
   };
   if (probe.ok) {
     if (!probe.uptime) return { ...base, ok: true, output: probe.output.slice(0, MAX_TEXT) };
@@ -40,6 +42,10 @@ export function toResult(
   return {
     ...base,
     ok: false,
-    error: { code: probe.error.code, message: probe.error.message.slice(0, MAX_TEXT) },
+    error: {
+      code: probe.error.code,
+      message: probe.error.message.slice(0, MAX_TEXT),
+      ...(probe.error.hop !== undefined ? { hop: probe.error.hop } : {}),
+    },
   };
 }

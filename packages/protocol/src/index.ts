@@ -30,6 +30,8 @@ export {
   ReadySchema,
   type Receipt,
   ReceiptSchema,
+  type Resolved,
+  ResolvedSchema,
   type Result,
   type ResultError,
   type ResultErrorDetail,

@@ -17,6 +17,8 @@ export const LIMITS = {
   code: 64,
   /** Sequence numbers in one receipt. */
   receiptSeqs: 4096,
+  /** Hops of a ProxyJump chain. */
+  jumpHops: 16,
   /** Highest attempt number. */
   attempts: 1000,
 } as const;

@@ -67,10 +67,23 @@ export const UptimeSchema = v.object({
   load: v.optional(v.tuple([finite, finite, finite])),
 });
 
-/** Why a probe failed: a stable `code` (see @uptime/ssh-probe) and a message for humans. */
+/**
+ * Why a probe failed: a stable `code` (see @uptime/ssh-probe) and a message for humans; `hop` names the bastion
+ * (ProxyJump) that failed when it was not the target.
+ */
 export const ProbeErrorSchema = v.object({
   code: nonEmpty(LIMITS.code),
   message: str(LIMITS.text),
+  hop: v.optional(nonEmpty(LIMITS.target)),
+});
+
+/** Where the target went after ssh_config: `target` stays the name as the inventory gives it. */
+export const ResolvedSchema = v.object({
+  hostname: nonEmpty(LIMITS.target),
+  port: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)),
+  user: nonEmpty(LIMITS.target),
+  /** The ProxyJump chain, first hop first. */
+  jump: v.optional(v.pipe(v.array(nonEmpty(LIMITS.target)), v.maxLength(LIMITS.jumpHops))),
 });
 
 const resultBase = {
@@ -84,6 +97,7 @@ const resultBase = {
   slot: count,
   durationMs: v.pipe(finite, v.minValue(0)),
   at: timestamp,
+  resolved: v.optional(ResolvedSchema),
 };
 
 /** Worker to sink: the outcome of one task, success or error. */
@@ -170,6 +184,7 @@ export type ProbeError = ResultErrorDetail;
 export type Result = v.InferOutput<typeof ResultSchema>;
 export type ResultOk = Extract<Result, { ok: true }>;
 export type ResultError = Extract<Result, { ok: false }>;
+export type Resolved = v.InferOutput<typeof ResolvedSchema>;
 export type Receipt = v.InferOutput<typeof ReceiptSchema>;
 export type JobStart = v.InferOutput<typeof JobStartSchema>;
 export type JobEnd = v.InferOutput<typeof JobEndSchema>;

@@ -40,6 +40,8 @@ export const RETRIABLE_CODES: ReadonlySet<ProbeErrorCode> = new Set([
 export class ProbeError extends Error {
   readonly code: ProbeErrorCode;
   readonly exitStatus: number | undefined;
+  /** The ProxyJump hop that failed, when it was a bastion and not the target. */
+  hop: string | undefined = undefined;
   constructor(code: ProbeErrorCode, message: string, options?: { cause?: unknown; exitStatus?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProbeError";

@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   pool: { maxConnections: number; idleTimeoutMs: number } | undefined;
   perHostConcurrency: number;
   sshConfig: string | string[] | false | undefined;
+  jump: string[] | undefined;
+  jumpChannels: number;
   logger: ProbeLogger | undefined;
 }
 
@@ -56,6 +58,8 @@ const OPTION_NAMES = [
   "pool",
   "perHostConcurrency",
   "sshConfig",
+  "jump",
+  "jumpChannels",
   "logger",
 ] as const satisfies readonly (keyof ProbeOptions)[];
 const POOL_OPTION_NAMES = [
@@ -77,6 +81,7 @@ export const OPTION_LIMITS = {
   maxOutputBytes: 1 << 30,
   maxConnections: 1_000_000,
   perHostConcurrency: 10_000,
+  jumpChannels: 10_000,
   /** Command length (the protocol's limit for a task's command). */
   command: 4096,
 } as const;
@@ -137,6 +142,12 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
   ) {
     throw optionError("sshConfig", "a file path, an array of paths or false", sc);
   }
+  if (
+    options.jump !== undefined &&
+    (!Array.isArray(options.jump) || options.jump.some((h) => typeof h !== "string" || h === ""))
+  ) {
+    throw optionError("jump", 'an array of "[user@]host[:port]"', options.jump);
+  }
   if (logger !== undefined && (typeof logger !== "object" || logger === null)) {
     throw optionError("logger", "an object with debug/info/warn/error methods", logger);
   }
@@ -157,12 +168,14 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
     commandTimeoutMs: checkTimeout("commandTimeoutMs", options.commandTimeoutMs, 10_000),
     deadlineMs: checkTimeout("deadlineMs", options.deadlineMs, 30_000),
     retries: int("retries", 0, 0),
-    handshakeRetries: int("handshakeRetries", 6, 0),
+    handshakeRetries: int("handshakeRetries", 8, 0),
     command: checkString("command", options.command, "uptime", OPTION_LIMITS.command),
     maxOutputBytes: int("maxOutputBytes", 65_536, 1),
     pool: resolvePool(options.pool),
     perHostConcurrency: int("perHostConcurrency", 8, 1),
     sshConfig: sc as string | string[] | false | undefined,
+    jump: Array.isArray(options.jump) && options.jump.length > 0 ? (options.jump as string[]) : undefined,
+    jumpChannels: int("jumpChannels", 64, 1),
     logger: logger as ProbeLogger | undefined,
   };
 }

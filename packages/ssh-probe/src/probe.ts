@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { setMaxListeners } from "node:events";
 import { isIP } from "node:net";
+import type { Duplex } from "node:stream";
 import { describeValue } from "@uptime/protocol/check";
 import PQueueImport from "p-queue";
 import { AgentPool } from "./agent.js";
@@ -12,6 +13,7 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { JumpHosts, withHop } from "./jump.js";
 import { type IdentitySet, loadIdentities } from "./keys.js";
 import { KnownHosts, knownHostsName, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
@@ -76,7 +78,7 @@ function badTarget(label: string, message: string): ProbeResult {
 }
 
 function poolKeyOf(r: ResolvedTarget): string {
-  return `${r.user}@${r.hostname}:${r.port}`;
+  return `${r.user}@${r.hostname}:${r.port}${r.jump ? ` via ${r.jump.join(",")}` : ""}`;
 }
 
 /** The part of a resolution that results carry. */
@@ -162,54 +164,111 @@ export function createProbe(options: ProbeOptions = {}): Probe {
    * resolved address is free (the wait is not charged to the connect timeout). While waiting, another probe may
    * have returned a connection to the pool: it is taken instead of opening one more.
    */
+  /** Opens and authenticates a connection to `r` as ssh_config says, over `stream` when one is given. */
+  function dial(r: ResolvedTarget, address: string, stream: Duplex | undefined, signal: AbortSignal) {
+    const { identities, problems } = identitiesFor(r.identityFiles);
+    const knownHosts = knownHostsFor(r);
+    const hostKeyName = r.hostKeyAlias ?? knownHostsName(r.hostname, r.port);
+    return openConnection(
+      {
+        poolKey: poolKeyOf(r),
+        host: r.hostname,
+        address,
+        port: r.port,
+        username: r.user,
+        openStream: stream
+          ? () => stream
+          : r.proxyCommand
+            ? () => spawnProxyCommand(r.proxyCommand!)
+            : undefined,
+        connectTimeoutMs: r.connectTimeoutMs ?? opts.connectTimeoutMs,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        agent: agentFor(
+          r.identityAgent === false
+            ? undefined
+            : (r.identityAgent ?? (r.identitiesOnly ? undefined : opts.agent)),
+        ),
+        identities,
+        identityProblems: problems,
+        hostKeyAlgorithms: knownHosts
+          ? orderHostKeyAlgorithms(knownHosts.knownTypesOf(hostKeyName))
+          : undefined,
+        verifyHostKey: knownHosts ? (key) => knownHosts.checkName(hostKeyName, key) : undefined,
+      },
+      signal,
+    );
+  }
+
+  const resolveName = (input: string): ResolvedTarget => {
+    const t = parseTarget(input);
+    return sshConfig.resolve(
+      t.host,
+      {
+        ...(t.user !== undefined ? { user: t.user } : {}),
+        ...(t.port !== undefined ? { port: t.port } : {}),
+      },
+      { username: opts.username, port: opts.port },
+    );
+  };
+
+  // Bastions: one authenticated connection per hop carries many targets' channels.
+  const jumps = new JumpHosts(
+    { channelsPerConnection: opts.jumpChannels, idleTimeoutMs: opts.pool?.idleTimeoutMs ?? 60_000 },
+    async (hop, via, signal) => {
+      const r = resolveName(hop);
+      const stream = via ? await via(r.hostname, r.port) : undefined;
+      const address =
+        stream || r.proxyCommand || isIP(r.hostname) ? r.hostname : (await lookup(r.hostname)).address;
+      return dial(r, address, stream, signal);
+    },
+  );
+
+  /** The hop lost under a channel; waits a turn, as the bastion's close may still be on its way. */
+  async function lostHopOf(stream: Duplex): Promise<string | undefined> {
+    const now = jumps.lostHop(stream);
+    if (now) return now;
+    await new Promise((r) => setTimeout(r, 20));
+    return jumps.lostHop(stream);
+  }
+
+  /**
+   * A connection for `r`: a pooled one when there is one, else a new one once a handshake slot for the
+   * resolved address is free (the wait is not charged to the connect timeout). While waiting, another probe may
+   * have returned a connection to the pool: it is taken instead of opening one more.
+   */
   async function connect(
     r: ResolvedTarget,
     signal: AbortSignal,
   ): Promise<{ conn: Connection; reused: boolean }> {
-    const { hostname, port, user: username } = r;
+    const { hostname, port } = r;
     const poolKey = poolKeyOf(r);
-    if (r.jump) {
-      throw new ProbeError("LOCAL", `ProxyJump (${r.jump.join(",")}) is not supported yet for ${r.host}`);
-    }
-    // Through a ProxyCommand the name is the command's business: no DNS here, and the limit is per name.
-    const address = r.proxyCommand || isIP(hostname) ? hostname : (await lookup(hostname)).address;
-    const permit = await hostLimiter.acquire(`${address}:${port}`, signal);
+    // Behind a bastion or a ProxyCommand the name is theirs to resolve: no DNS here, the limit is per name.
+    const address = r.jump || r.proxyCommand || isIP(hostname) ? hostname : (await lookup(hostname)).address;
+    const limitKey = r.jump ? `${r.jump.join(">")}>${address}:${port}` : `${address}:${port}`;
+    const permit = await hostLimiter.acquire(limitKey, signal);
     let outcome: "ok" | "dropped" | "other" = "other";
     try {
       const pooled = opts.pool ? pool.take(poolKey) : undefined;
       if (pooled) return { conn: pooled, reused: true };
-      const { identities, problems } = identitiesFor(r.identityFiles);
-      const knownHosts = knownHostsFor(r);
-      const hostKeyName = r.hostKeyAlias ?? knownHostsName(hostname, port);
-      const conn = await openConnection(
-        {
-          poolKey,
-          host: hostname,
-          address,
-          port,
-          username,
-          openStream: r.proxyCommand ? () => spawnProxyCommand(r.proxyCommand!) : undefined,
-          connectTimeoutMs: r.connectTimeoutMs ?? opts.connectTimeoutMs,
-          handshakeTimeoutMs: opts.handshakeTimeoutMs,
-          agent: agentFor(
-            r.identityAgent === false
-              ? undefined
-              : (r.identityAgent ?? (r.identitiesOnly ? undefined : opts.agent)),
-          ),
-          identities,
-          identityProblems: problems,
-          hostKeyAlgorithms: knownHosts
-            ? orderHostKeyAlgorithms(knownHosts.knownTypesOf(hostKeyName))
-            : undefined,
-          verifyHostKey: knownHosts ? (key) => knownHosts.checkName(hostKeyName, key) : undefined,
-        },
-        signal,
-      );
+      const stream = r.jump ? await jumps.channel(r.jump, hostname, port, signal) : undefined;
+      let conn: Connection;
+      try {
+        conn = await dial(r, address, stream, signal);
+      } catch (err) {
+        // The bastion went away during the handshake: that, not the target, is what failed; worth a retry.
+        const hop = stream && (await lostHopOf(stream));
+        if (hop)
+          throw withHop(
+            new PreBannerError("CLOSED", `connection to bastion ${hop} lost`, { cause: err }),
+            hop,
+          );
+        throw err;
+      }
       pool.track(conn);
       outcome = "ok";
       return { conn, reused: false };
     } catch (err) {
-      if (err instanceof PreBannerError) outcome = "dropped";
+      if (err instanceof PreBannerError && err.hop === undefined) outcome = "dropped";
       throw err;
     } finally {
       permit.release(outcome);
@@ -234,6 +293,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       } catch (err) {
         // Only a failure before the channel opened leaves the command unstarted.
         if (!(err instanceof StaleConnectionError)) progress.commandStarted = true;
+        const hop = r.jump && err instanceof ProbeError ? await lostHopOf(c.sock) : undefined;
+        if (hop) withHop(err as ProbeError, hop);
         throw err;
       }
     };
@@ -271,6 +332,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
           code: e.code,
           message: e.message,
           ...(e.exitStatus !== undefined ? { exitStatus: e.exitStatus } : {}),
+          ...(e.hop !== undefined ? { hop: e.hop } : {}),
         },
         durationMs: performance.now() - started,
         attempts,
@@ -285,6 +347,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         },
         { username: opts.username, port: opts.port },
       );
+      if (opts.jump) resolved = { ...resolved, jump: opts.jump, proxyCommand: undefined };
       summary = summarize(resolved);
     } catch (err) {
       return fail(new ProbeError("LOCAL", (err as Error).message, { cause: err }));
@@ -406,7 +469,12 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         { concurrency: opts.concurrency, ...(signal ? { signal } : {}) },
       );
     },
-    stats: (): ProbeStats => ({ queued: queue.size, running, idle: pool.size, open: pool.open.size }),
+    stats: (): ProbeStats => ({
+      queued: queue.size,
+      running,
+      idle: pool.size,
+      open: pool.open.size + jumps.connections,
+    }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -414,6 +482,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
       await queue.onIdle();
       pool.closeAll();
       for (const a of agents.values()) a.close();
+      jumps.closeAll();
       await Promise.all([...knownHostsSets.values()].map((kh) => kh.flush()));
     },
   };

@@ -111,7 +111,7 @@ export interface ProbeOptions {
    * Extra attempts, within the deadline, when the server closes or resets the connection before its SSH banner
    * (how sshd drops connections over `MaxStartups`); not counted against `retries`. Every retry (of either kind)
    * waits an exponential backoff with jitter first, and nothing is retried once the command has started.
-   * @default 6
+   * @default 8
    */
   handshakeRetries?: number;
   /**
@@ -146,6 +146,17 @@ export interface ProbeOptions {
    * @default the files among ~/.ssh/config and /etc/ssh/ssh_config that exist
    */
   sshConfig?: string | string[] | false;
+  /**
+   * Bastions for every target, as `ssh -J` (`[user@]host[:port]` each, first hop first); like `-J` it wins over
+   * ssh_config's ProxyJump. Each hop is resolved through ssh_config, authenticated and host-key-checked like a
+   * target.
+   */
+  jump?: string[];
+  /**
+   * Targets' channels one bastion connection carries; another connection to that bastion is opened beyond it.
+   * @default 64
+   */
+  jumpChannels?: number;
   /** Diagnostics sink. */
   logger?: ProbeLogger;
 }
@@ -180,7 +191,8 @@ export interface ProbeSuccess {
 export interface ProbeFailure {
   ok: false;
   target: string;
-  error: { code: ProbeErrorCode; message: string; exitStatus?: number };
+  /** `hop`: the bastion that failed (ProxyJump), when it was not the target itself. */
+  error: { code: ProbeErrorCode; message: string; exitStatus?: number; hop?: string };
   durationMs: number;
   attempts: number;
   /** What the target resolved to (absent when it could not be resolved). */
