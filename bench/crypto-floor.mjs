@@ -7,8 +7,8 @@
 //   - our user-auth signature (ed25519, key already loaded);
 //   - a few AEAD packets: aes128-gcm, one context per direction, six packets of 64-224 bytes each way
 //     (service request, auth, channel open, exec, data, exit status, close).
-// Each step the cheapest way node:crypto offers (keys in and out as JWK: OpenSSL 3's DER/PEM decoders cost
-// 5-10x more).
+// Each step the cheapest safe way node:crypto offers (keys in as JWK: OpenSSL 3's DER/PEM decoders cost 5-10x
+// more; our X25519 key out as DER, since a JWK export of a fresh key pair can deadlock Node 20).
 // Nothing else (no parsing, no framing, no event loop): a floor no SSH client can go below.
 //
 //   node bench/crypto-floor.mjs [--iterations 3000]
@@ -48,7 +48,9 @@ function hostKeys(n) {
 /** One probe's client crypto, each step done the cheapest way node:crypto offers. */
 function oneProbe(host, userKey, transcript) {
   const ours = generateKeyPairSync("x25519");
-  const ourRaw = Buffer.from(ours.publicKey.export({ format: "jwk" }).x, "base64url");
+  // DER out, not JWK: exporting a fresh key pair as JWK deadlocks Node 20 under GC pressure (see
+  // packages/ssh-probe/src/fast-crypto.ts), so no client can take that shortcut.
+  const ourRaw = ours.publicKey.export({ format: "der", type: "spki" }).subarray(-32);
   const serverPub = createPublicKey({
     key: { kty: "OKP", crv: "X25519", x: host.serverXb64 },
     format: "jwk",
