@@ -11,13 +11,24 @@ import {
   nearestName,
 } from "./check.js";
 
+/** The `code` of what `fn` throws. */
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: unknown }).code;
+  }
+  return undefined;
+}
+
 describe("option checks", () => {
   it("integers: fallback for undefined, p-queue style message otherwise", () => {
     expect(checkInteger("port", undefined, 22, { min: 1, max: 65_535 })).toBe(22);
     expect(checkInteger("port", 2222, 22, { min: 1, max: 65_535 })).toBe(2222);
     expect(() => checkInteger("port", 70_000, 22, { min: 1, max: 65_535 })).toThrow(
-      new TypeError("Expected `port` to be an integer from 1 to 65535, got 70000 (number)"),
+      "Expected `port` to be an integer from 1 to 65535, got 70000 (number)",
     );
+    expect(codeOf(() => checkInteger("port", 0, 22, { min: 1, max: 65_535 }))).toBe("INVALID_OPTION");
     expect(() => checkInteger("retries", -1, 0, { min: 0 })).toThrow(
       "Expected `retries` to be an integer >= 0, got -1 (number)",
     );
@@ -64,9 +75,10 @@ describe("option checks", () => {
   it("unknown keys name the nearest known one", () => {
     const known = ["command", "concurrency", "signal", "port"];
     expect(() => checkKnownKeys({ comand: "id" }, known)).toThrow(
-      new TypeError("Unknown option `comand`; did you mean `command`?"),
+      "Unknown option `comand`; did you mean `command`?",
     );
     expect(() => checkKnownKeys({ concurency: 1 }, known)).toThrow(/did you mean `concurrency`/);
+    expect(codeOf(() => checkKnownKeys({ concurency: 1 }, known))).toBe("UNKNOWN_OPTION");
     expect(() => checkKnownKeys({ maxConection: 1 }, ["maxConnections"], "pool.")).toThrow(
       "Unknown option `pool.maxConection`; did you mean `pool.maxConnections`?",
     );

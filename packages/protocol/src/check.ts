@@ -42,9 +42,22 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** A TypeError `Expected \`name\` to be <expected>, got <value>`. */
-export function optionError(name: string, expected: string, value: unknown): TypeError {
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`);
+/** Stable `code` of the TypeErrors thrown here: a bad value, or a name no option has. */
+export type OptionErrorCode = "INVALID_OPTION" | "UNKNOWN_OPTION";
+
+/** A TypeError with a stable `code`, so callers branch on the code, never on the message. */
+export type OptionError = TypeError & { code: OptionErrorCode };
+
+function withCode(error: TypeError, code: OptionErrorCode): OptionError {
+  return Object.assign(error, { code });
+}
+
+/** A TypeError `Expected \`name\` to be <expected>, got <value>` with code `INVALID_OPTION`. */
+export function optionError(name: string, expected: string, value: unknown): OptionError {
+  return withCode(
+    new TypeError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`),
+    "INVALID_OPTION",
+  );
 }
 
 function range(min: number, max: number): string {
@@ -151,7 +164,8 @@ export function nearestName(name: string, known: readonly string[]): string | un
 }
 
 /**
- * Throws a TypeError for the first key of `options` that is not in `known`, naming the nearest known one.
+ * Throws a TypeError (code `UNKNOWN_OPTION`) for the first key of `options` that is not in `known`, naming the
+ * nearest known one.
  * `prefix` qualifies nested names (`pool.` gives "Unknown option `pool.maxConnection`").
  * @example
  * checkKnownKeys({ comand: "id" }, ["command", "signal"]); // TypeError: Unknown option `comand`; did you mean `command`?
@@ -161,6 +175,6 @@ export function checkKnownKeys(options: object, known: readonly string[], prefix
     if (known.includes(key)) continue;
     const near = nearestName(key, known);
     const hint = near ? `; did you mean \`${prefix}${near}\`?` : `; known options: ${known.join(", ")}`;
-    throw new TypeError(`Unknown option \`${prefix}${key}\`${hint}`);
+    throw withCode(new TypeError(`Unknown option \`${prefix}${key}\`${hint}`), "UNKNOWN_OPTION");
   }
 }

@@ -225,11 +225,18 @@ export interface ProbeStats {
 
 /** A pooled SSH executor made by {@link createProbe}. */
 export interface Probe {
-  /** Runs the uptime command on one target. Never rejects for the host's failure, only for misuse. */
+  /**
+   * Runs the uptime command on one target. Always returns a promise: never rejects for the host's failure, only
+   * for misuse (a malformed target, a bad or unknown call option), and never throws.
+   */
   probe(target: string | Target, options?: ProbeCallOptions): Promise<ProbeResult>;
   /** Runs a custom command; `uptime` is filled in when its output happens to be uptime output. */
   probe(target: string | Target, options: ProbeCallOptions & { command: string }): Promise<CommandResult>;
-  /** Probes many targets, yielding results in completion order; at most `concurrency` targets are read ahead. */
+  /**
+   * Probes many targets, yielding results in completion order; at most `concurrency` targets are read ahead. A
+   * malformed target is that target's `BAD_TARGET` result; a string instead of an iterable, or a bad option,
+   * rejects at the first step of the loop.
+   */
   probeAll(
     targets: Iterable<string | Target> | AsyncIterable<string | Target>,
     options?: ProbeCallOptions,
