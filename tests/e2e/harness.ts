@@ -1,12 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { onTestFinished } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+// The sender's --resume state files of these tests go to a temp dir, not ~/.local/state.
+const STATE_HOME = mkdtempSync(join(tmpdir(), "uptime-e2e-state-"));
+afterAll(() => rm(STATE_HOME, { recursive: true, force: true }));
 export const BIN = {
   sender: join(root, "apps/sender/bin/uptime-sender.js"),
   worker: join(root, "apps/worker/bin/uptime-worker.js"),
@@ -28,7 +32,7 @@ export interface App {
 export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin = ""): App {
   const child = spawn(process.execPath, [bin, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, SSH_AUTH_SOCK: "", ...env },
+    env: { ...process.env, SSH_AUTH_SOCK: "", XDG_STATE_HOME: STATE_HOME, ...env },
   });
   let out = "";
   let err = "";

@@ -60,7 +60,11 @@ describe("uptime-sender host lists: ranges, groups, -w/-x, duplicates, --rerun-f
       `# lab\nfront: fleet@127.81.0.[1-3]:${port}\nall: @front fleet@127.81.0.[4-6]:${port}\n`,
     );
     const hosts = join(dir, "hosts.txt");
-    await writeFile(hosts, `@all\r\nfleet@127.81.0.[01-3]:${port}\r\nbad[5-1]\r\n`);
+    const long = `h${"x".repeat(4999)}`;
+    await writeFile(
+      hosts,
+      `@all\r\nfleet@127.81.0.[01-3]:${port}\rbad[5-1]\r\n${long}\nnul\u0000\u001b[2J\n`,
+    );
     const out = join(dir, "out.ndjson");
     const ep = await endpoints();
     await startSink(out, ep, ["--format", "ndjson"]);
@@ -76,7 +80,13 @@ describe("uptime-sender host lists: ranges, groups, -w/-x, duplicates, --rerun-f
     // hosts.txt:2 is "01-3" padded differently: a bad line like hosts.txt:3; @all gives 6, -w repeats .2, -x drops .6
     expect(first.stderr()).toMatch(new RegExp(`${hosts}:2: .*padded differently`));
     expect(first.stderr()).toMatch(new RegExp(`${hosts}:3: .*5 is above 1`));
-    expect(first.stderr()).toMatch(/5 hosts \(2 bad lines skipped, 1 duplicate merged, 1 excluded\)/);
+    // a 5,000-character host name is one bad line (not a job the dispatcher rejects), bad bytes escaped
+    expect(first.stderr()).toMatch(new RegExp(`${hosts}:4: target is 5,000 characters long`));
+    expect(first.stderr()).toMatch(
+      new RegExp(`${hosts}:5: .*control character: "nul\\\\u0000\\\\u001b\\[2J"`),
+    );
+    expect(first.stderr()).not.toMatch(/[\u0000\u001b\r]/);
+    expect(first.stderr()).toMatch(/5 hosts \(4 bad lines skipped, 1 duplicate merged, 1 excluded\)/);
     expect(first.stderr()).toMatch(/1 duplicate merged/);
     const results = await ndjson(out);
     expect(results.map((r) => r.target).sort()).toEqual(fleet.targets.slice(0, 5).sort());

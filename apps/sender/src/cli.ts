@@ -98,7 +98,7 @@ export const spec = {
       value: "FILE",
       env: "UPTIME_SENDER_STATE",
       description:
-        "the job's state file (receipted hosts, for --resume); 'off' for none (default: $XDG_STATE_HOME/uptime-sender/<digest of hosts and command>.state)",
+        "the job's state file (receipted hosts, for --resume); 'off' for none (default: one per job in $XDG_STATE_HOME/uptime-sender, found by the digest of the host list and command)",
     },
     bind: {
       type: "string",

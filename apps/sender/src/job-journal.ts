@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,10 +33,33 @@ export function jobDigest(targets: readonly string[], command: string | undefine
   return h.digest("hex");
 }
 
-/** `$XDG_STATE_HOME/uptime-sender/<digest>.state` (`~/.local/state` without XDG_STATE_HOME). */
-export function defaultStatePath(digest: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
-  return join(base, "uptime-sender", `${digest.slice(0, 20)}.state`);
+/** `$XDG_STATE_HOME/uptime-sender` (`~/.local/state/uptime-sender` without XDG_STATE_HOME). */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "uptime-sender");
+}
+
+/** `<dir>/<digest prefix>-<job>.state`: one file per job, so two jobs of one host list never share one. */
+export function defaultStatePath(dir: string, digest: string, job: string): string {
+  return join(dir, `${digest.slice(0, 20)}-${job}.state`);
+}
+
+/** State files of jobs of this digest in `dir`, newest first. */
+export function findStates(dir: string, digest: string): string[] {
+  const prefix = `${digest.slice(0, 20)}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(prefix) && n.endsWith(".state"))
+    .map((n) => ({
+      path: join(dir, n),
+      mtime: statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+    }))
+    .sort((a, b) => b.mtime - a.mtime)
+    .map((e) => e.path);
 }
 
 /** Reads a state file; undefined when there is none. A torn or foreign last line is ignored. */
@@ -149,7 +172,7 @@ function takeLock(lockPath: string, path: string): void {
       }
     }
     const pid = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
       throw new UsageError(
         `uptime-sender: another uptime-sender (pid ${pid}) is running this job (state file ${path}); wait for it, or give this one --state FILE`,
       );

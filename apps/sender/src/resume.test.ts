@@ -66,3 +66,22 @@ test("a state file held by a live sender is refused; a lock left by a dead one i
   plan.journal!.close(false);
   expect(existsSync(`${state}.lock`)).toBe(false);
 });
+
+test("by default each job has its own state file: two senders of one host list do not collide, --resume finds the job", async () => {
+  const env = { XDG_STATE_HOME: dir() };
+  const a = await planJob({ targets, resume: false, newId, env });
+  const b = await planJob({ targets, resume: false, newId, env }); // while a still runs: no lock conflict
+  expect(b.jobId).not.toBe(a.jobId);
+  a.journal!.record([0], 0);
+  a.journal!.close(true); // a finished: its file is gone
+  b.journal!.record([1, 2], 0);
+  b.journal!.close(false); // b was killed
+  const resumed = await planJob({ targets, resume: true, newId, env });
+  expect(resumed.jobId).toBe(b.jobId);
+  expect(resumed.stored?.seqs).toEqual([1, 2]);
+  await expect(planJob({ targets, resume: true, newId, env })).rejects.toThrow(/another uptime-sender/);
+  resumed.journal!.close(true);
+  const none = await planJob({ targets, resume: true, newId, env });
+  expect(none.notes.join()).toMatch(/nothing to resume/);
+  none.journal!.close(true);
+});

@@ -1,5 +1,12 @@
 import { count, UsageError } from "@uptime/cli-kit";
-import { defaultStatePath, JobJournal, jobDigest, readJournal } from "./job-journal.js";
+import {
+  defaultStateDir,
+  defaultStatePath,
+  findStates,
+  JobJournal,
+  jobDigest,
+  readJournal,
+} from "./job-journal.js";
 
 export interface JobPlanOptions {
   targets: readonly string[];
@@ -35,7 +42,15 @@ export async function planJob(o: JobPlanOptions): Promise<JobPlan> {
     return { jobId: o.jobId ?? o.newId(), notes: [] };
   }
   const digest = jobDigest(o.targets, o.command);
-  const path = o.state ?? defaultStatePath(digest, o.env);
+  const dir = defaultStateDir(o.env);
+  // Default: one state file per job, found again by the digest of its host list and command.
+  const earlier = o.state === undefined ? findStates(dir, digest) : [];
+  const jobId = o.jobId ?? (o.resume && earlier[0] ? undefined : o.newId());
+  const path =
+    o.state ??
+    (jobId !== undefined
+      ? defaultStatePath(dir, digest, jobId)
+      : (earlier[0] ?? defaultStatePath(dir, digest, "")));
   const prev = readJournal(path);
   const total = o.targets.length;
   if (o.resume && prev) {
@@ -60,17 +75,33 @@ export async function planJob(o: JobPlanOptions): Promise<JobPlan> {
     };
   }
   const notes: string[] = [];
-  const jobId = o.jobId ?? o.newId();
-  if (o.resume) notes.push(`nothing to resume for this host list (no ${path}); starting a new job`);
-  else if (prev && prev.job === jobId && prev.stored.size > 0) {
-    throw new UsageError(
-      `uptime-sender: job ${jobId} already has ${count(prev.stored.size, "stored result")} (state file ${path}); --resume continues it, or choose another --job id`,
-    );
-  } else if (prev && prev.stored.size < prev.total) {
+  const id = jobId ?? o.newId();
+  const target = o.state ?? defaultStatePath(dir, digest, id);
+  if (o.resume)
     notes.push(
-      `job ${prev.job} of this host list was not finished (${prev.stored.size} of ${prev.total} stored); starting a new job (--resume would continue it)`,
+      `nothing to resume for this host list (no ${o.state ?? `state file in ${dir}`}); starting a new job`,
     );
+  else if (prev && prev.job === id && prev.stored.size > 0) {
+    throw new UsageError(
+      `uptime-sender: job ${id} already has ${count(prev.stored.size, "stored result")} (state file ${path}); --resume continues it, or choose another --job id`,
+    );
+  } else {
+    const other =
+      o.state !== undefined ? prev : earlier.map(readJournalQuietly).find((s) => s && s.job !== id);
+    if (other && other.stored.size < other.total) {
+      notes.push(
+        `job ${other.job} of this host list was not finished (${other.stored.size} of ${other.total} stored); starting a new job (--resume would continue it)`,
+      );
+    }
   }
-  const journal = await JobJournal.open(path, { job: jobId, total, digest }, false);
-  return { jobId, journal, notes };
+  const journal = await JobJournal.open(target, { job: id, total, digest }, false);
+  return { jobId: id, journal, notes };
+}
+
+function readJournalQuietly(path: string): ReturnType<typeof readJournal> {
+  try {
+    return readJournal(path);
+  } catch {
+    return undefined;
+  }
 }

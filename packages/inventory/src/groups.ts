@@ -58,6 +58,15 @@ export function parseGroups(
  * `web[1-3,5],db1` is two items, as pdsh's `-w` reads it.
  */
 export function splitHostList(list: string, separator: RegExp = /,/): string[] {
+  if (!list.includes("[") && separator.source === ",") {
+    // the common case, one pass without a per-character test
+    const items: string[] = [];
+    for (const part of list.split(",")) {
+      const t = part.trim();
+      if (t !== "") items.push(t);
+    }
+    return items;
+  }
   const items: string[] = [];
   let depth = 0;
   let item = "";

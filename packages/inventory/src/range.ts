@@ -40,6 +40,7 @@ const spanSize = (s: Span) => Math.floor((s.to - s.from) / s.step) + 1;
  * expandHosts("web[01-03].dc1"); // ["web01.dc1", "web02.dc1", "web03.dc1"]
  */
 export function expandHosts(expression: string, maxHosts = DEFAULT_MAX_HOSTS): string[] {
+  if (!expression.includes("[") && !expression.includes("]") && !hasControl(expression)) return [expression];
   const parts = parseParts(expression);
   let size = 1;
   for (const p of parts) if (typeof p !== "string") size *= p.reduce((n, s) => n + spanSize(s), 0);
@@ -131,6 +132,13 @@ function parseSet(body: string): Span[] {
 
 /** The values of a bracket group as strings, padding kept, in written order, duplicates dropped. */
 function spanValues(spans: Span[]): string[] {
+  if (spans.length === 1) {
+    // one span cannot repeat a value: no Set needed
+    const { from, to, step, pad } = spans[0]!;
+    const out = new Array<string>(Math.floor((to - from) / step) + 1);
+    for (let v = from, i = 0; v <= to; v += step, i++) out[i] = String(v).padStart(pad, "0");
+    return out;
+  }
   const values = new Set<string>();
   for (const s of spans)
     for (let v = s.from; v <= s.to; v += s.step) values.add(String(v).padStart(s.pad, "0"));
