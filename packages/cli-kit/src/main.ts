@@ -15,7 +15,6 @@ export const EXIT = {
 export interface MainContext {
   /** Aborted on the first SIGINT/SIGTERM: drain and return. */
   signal: AbortSignal;
-  log: Logger;
 }
 
 export interface Logger {
@@ -85,7 +84,7 @@ export async function runMain(name: string, fn: (ctx: MainContext) => Promise<nu
   process.on("SIGTERM", onSignal);
   let code: number;
   try {
-    code = await fn({ signal: controller.signal, log });
+    code = await fn({ signal: controller.signal });
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`${err.message}\nTry '${name} --help'.\n`);

@@ -206,12 +206,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.finish(job, true, reason);
   }
 
-  /** Tells every connected worker to stop serving (`stop` without a job): the worker app decides how to leave. */
-  stopWorkers(reason = "stopped by the sender"): void {
-    const frame = encode({ t: "stop", reason: reason.slice(0, LIMITS.text) });
-    for (const w of this.workers.values()) this.sendTo(w, frame);
-  }
-
   /** The workers connected now. */
   workerList(): WorkerInfo[] {
     return [...this.workers.values()].map((w) => this.info(w));
