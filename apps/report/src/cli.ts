@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import {
   type CliRun,
   cliMain,
+  createLogger,
   EXIT,
   type MainContext,
   type ParsedFlags,
@@ -114,7 +115,8 @@ function failIfFlag(raw: string | undefined): FailIfCategory[] {
   return out;
 }
 
-async function run({ flags, positionals }: CliRun<Flags>, { log }: MainContext): Promise<number> {
+async function run({ flags, positionals }: CliRun<Flags>, _ctx: MainContext): Promise<number> {
+  const log = createLogger(spec.name);
   if (positionals.length === 0)
     throw new UsageError("uptime-report: expected one or more NDJSON result files");
   const maxUptimeS = flags["max-uptime"] ? spanFlag("--max-uptime", flags["max-uptime"]) : undefined;

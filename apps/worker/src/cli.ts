@@ -15,12 +15,10 @@ import {
   parseInteger,
   parseText,
   UsageError,
-  unlessAborted,
 } from "@uptime/cli-kit";
-import { LIMITS, type Task } from "@uptime/protocol";
+import { LIMITS } from "@uptime/protocol";
 import { createProbe, type ProbeOptions, parseTarget } from "@uptime/ssh-probe";
-import { isZ85Key, readKeyPair, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
-import { Slots } from "./slots.js";
+import { isZ85Key, readKeyPair, serveTasks, WorkerLink, writeKeyPair } from "@uptime/transport-zmq";
 import { toResult } from "./to-result.js";
 import { VERSION } from "./version.js";
 
@@ -304,11 +302,6 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     logger: packageLogger(log),
     ...(curve ? { curve } : {}),
   });
-  const slots = new Slots(concurrency);
-  const cancelled = new Set<string>();
-  link.on("stop", (m: { job?: string }) => {
-    if (m.job) cancelled.add(m.job);
-  });
   let everConnected = false;
   link.on("connected", () => {
     everConnected = true;
@@ -341,34 +334,25 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     `${id}: ${concurrency} slots, tasks from ${flags.sender}, results to ${flags.sink}${curve ? ", CURVE on" : ""}`,
   );
 
-  const runTask = async (task: Task, slot: number) => {
-    try {
+  await serveTasks(
+    link,
+    async (task, { slot }) => {
       if (flags.verbose) process.stdout.write(`Recieved Host: ${task.target}\n`);
       const r = task.command
         ? await probe.probe(task.target, { command: task.command })
         : await probe.probe(task.target);
-      await link.sendResult(toResult(task, r, id, slot));
-    } catch (err) {
-      log.error(`task ${task.job}/${task.seq} (${task.target}): ${(err as Error).message}`);
-    } finally {
-      slots.release(slot);
-    }
-  };
-
-  const tasks = link.tasks()[Symbol.asyncIterator]();
-  while (!signal.aborted) {
-    const next = await unlessAborted(tasks.next(), signal, undefined);
-    if (!next || next.done) break;
-    const task = next.value;
-    if (cancelled.has(task.job)) continue;
-    const slot = await unlessAborted(slots.acquire(), signal, -1);
-    if (slot < 0) break;
-    void runTask(task, slot);
-  }
-  // Drain: finish what is running (each probe is bounded by its deadline), then say goodbye;
+      return toResult(task, r, id, slot);
+    },
+    {
+      concurrency,
+      signal,
+      onError: (task, err) =>
+        log.error(`task ${task.job}/${task.seq} (${task.target}): ${(err as Error).message}`),
+    },
+  );
+  // Drained: what was running finished (each probe is bounded by its deadline); say goodbye, and
   // tasks received but not started go back to the sender's queue.
   clearInterval(notice);
-  await slots.idle();
   await link.close();
   await probe.close();
   return EXIT.ok;

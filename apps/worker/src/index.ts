@@ -1,2 +1,1 @@
-export { Slots } from "./slots.js";
 export { toResult } from "./to-result.js";

@@ -37,7 +37,6 @@ export const EXIT = {
 export interface MainContext {
   /** Aborted on the first SIGINT/SIGTERM: drain and return. */
   signal: AbortSignal;
-  log: Logger;
 }
 
 /**
@@ -107,7 +106,7 @@ export async function runMain(name: string, fn: (ctx: MainContext) => Promise<nu
   process.on("SIGTERM", onSignal);
   let code: number;
   try {
-    code = await fn({ signal: controller.signal, log });
+    code = await fn({ signal: controller.signal });
   } catch (err) {
     code = exitCodeFor(err);
     if (code === EXIT.usage) {

@@ -1,6 +1,7 @@
 import { encode, LIMITS, type Message, type MessageBody } from "@uptime/protocol";
 import type * as zmq from "zeromq";
 import type { ZapHandler } from "./curve.js";
+import { type ResolvedDispatcherOptions, resolveDispatcherOptions } from "./dispatcher-options.js";
 import type {
   DispatcherEvents,
   DispatcherMetrics,
@@ -11,8 +12,9 @@ import type {
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
-import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
-import { intOption, stringOption } from "./options.js";
+import { type Logger, RateLimitedWarn } from "./logger.js";
+import { stringOption } from "./options.js";
+import { scheduleTasks } from "./scheduler.js";
 import {
   bindServerRouter,
   createServerRouter,
@@ -54,15 +56,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly router: zmq.Router;
   private readonly sends: SendQueue;
   private readonly zap: ZapHandler | undefined;
-  private readonly endpointOption: string;
+  private readonly o: ResolvedDispatcherOptions;
   private readonly trust: TrustList | undefined;
   private readonly curveOn: boolean;
-  private readonly heartbeatIntervalMs: number;
-  private readonly heartbeatTimeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly maxInFlight: number;
-  private readonly maxWorkerCredit: number;
-  private readonly lingerMs: number;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
   private readonly workers = new Map<string, WorkerState>();
@@ -78,56 +74,23 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   constructor(options: DispatcherOptions = {}) {
     super();
-    this.endpointOption = stringOption(options.endpoint ?? "tcp://*:5557", "Dispatcher options.endpoint");
-    this.heartbeatIntervalMs = intOption(
-      options.heartbeatIntervalMs,
-      1000,
-      "Dispatcher options.heartbeatIntervalMs",
-    );
-    this.heartbeatTimeoutMs = intOption(
-      options.heartbeatTimeoutMs,
-      5000,
-      "Dispatcher options.heartbeatTimeoutMs",
-    );
-    this.maxAttempts = intOption(
-      options.maxAttempts,
-      3,
-      "Dispatcher options.maxAttempts",
-      1,
-      LIMITS.attempts,
-    );
-    this.maxInFlight = intOption(
-      options.maxInFlight,
-      Number.POSITIVE_INFINITY,
-      "Dispatcher options.maxInFlight",
-      1,
-      Number.MAX_SAFE_INTEGER,
-    );
-    this.maxWorkerCredit = intOption(
-      options.maxWorkerCredit,
-      11_000,
-      "Dispatcher options.maxWorkerCredit",
-      1,
-      1_000_000,
-    );
-    const lingerMs = intOption(options.lingerMs, 1000, "Dispatcher options.lingerMs", 0);
-    this.lingerMs = lingerMs;
-    this.logger = options.logger ?? silentLogger;
+    this.o = resolveDispatcherOptions(options);
+    this.logger = this.o.logger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("dispatcher", this.warn, (info) => this.emit("reject", info));
     this.curveOn = options.curve !== undefined;
-    this.trust = serverTrust(options.trust, this.curveOn, this.endpointOption, "Dispatcher options.trust");
+    this.trust = serverTrust(options.trust, this.curveOn, this.o.endpoint, "Dispatcher options.trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Dispatcher",
       curve: options.curve,
       trust: this.trust,
-      lingerMs,
+      lingerMs: this.o.lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
       sendHighWaterMark: 100_000,
       // Per peer: a flooding peer's backlog stays in its own pipe, bounded, not in our memory.
       receiveHighWaterMark: 1000,
-      heartbeatIntervalMs: this.heartbeatIntervalMs,
-      heartbeatTimeoutMs: this.heartbeatTimeoutMs,
+      heartbeatIntervalMs: this.o.heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.o.heartbeatTimeoutMs,
       logger: this.logger,
       onAuthRefused: (address, reason) => this.rejects.add("AUTH", `handshake refused: ${reason}`, address),
     }));
@@ -143,12 +106,12 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** The bound endpoint (with the real port when bound to port 0 or `*`). */
   get endpoint(): string {
-    return this.boundEndpoint ?? this.endpointOption;
+    return this.boundEndpoint ?? this.o.endpoint;
   }
 
   /** Binds the ROUTER (and the ZAP handler first, when CURVE is on) and starts heartbeats. */
   async bind(): Promise<void> {
-    this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.endpointOption);
+    this.boundEndpoint = await bindServerRouter(this.router, this.zap, this.o.endpoint);
     this.loop = serveRouter(this.router, {
       owner: "dispatcher",
       logger: this.logger,
@@ -163,7 +126,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.observer = observeHandshakes(this.router, (message, address) =>
       this.rejects.add("HANDSHAKE", message, address),
     );
-    this.timer = setInterval(() => this.tick(), this.heartbeatIntervalMs);
+    this.timer = setInterval(() => this.tick(), this.o.heartbeatIntervalMs);
     this.timer.unref?.();
     this.logger.info?.("dispatcher bound", { endpoint: this.endpoint });
   }
@@ -207,12 +170,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.finish(job, true, reason);
   }
 
-  /** Tells every connected worker to stop serving (`stop` without a job): the worker app decides how to leave. */
-  stopWorkers(reason = "stopped by the sender"): void {
-    const frame = encode({ t: "stop", reason: reason.slice(0, LIMITS.text) });
-    for (const w of this.workers.values()) this.sendTo(w, frame);
-  }
-
   /** The workers connected now. */
   workerList(): WorkerInfo[] {
     return [...this.workers.values()].map((w) => this.info(w));
@@ -247,7 +204,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     for (const job of [...this.jobs.values()]) this.finish(job, true, "dispatcher closed");
     // job-end and stop messages queued just now must reach the workers (who relay job-end
     // to the sink) before the socket goes; bounded by the linger time.
-    await this.sends.drain(this.lingerMs);
+    await this.sends.drain(this.o.lingerMs);
     this.sends.close();
     this.router.close();
     await this.loop;
@@ -296,7 +253,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const existing = this.workers.get(key);
     // A worker's window is its capacity plus a 10% prefetch: more is a confused or hostile peer
     // (a harvester claiming a huge capacity to take most of the job). Cap it.
-    const maxCredit = Math.min(Math.ceil(msg.capacity * 1.25) + 16, this.maxWorkerCredit);
+    const maxCredit = Math.min(Math.ceil(msg.capacity * 1.25) + 16, this.o.maxWorkerCredit);
     if (existing) {
       existing.capacity = msg.capacity;
       existing.maxCredit = maxCredit;
@@ -369,39 +326,9 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   private dispatch(): void {
     if (this.closed || this.jobs.size === 0) return;
-    let queued = 0;
-    let inFlight = 0;
-    for (const j of this.jobs.values()) {
-      if (j.finished) continue;
-      queued += j.queued;
-      inFlight += j.inFlight;
-    }
-    // The fleet-wide watermark: send no more than what brings the tasks out up to it.
-    queued = Math.min(queued, this.maxInFlight - inFlight);
-    while (queued > 0) {
-      let hungry = 0;
-      for (const w of this.workers.values()) if (w.credit > 0) hungry++;
-      if (hungry === 0) return;
-      // Each worker with credit gets an equal share of what is queued (at most its credit), in one
-      // burst that the send queue coalesces into one ZeroMQ message; a new worker gets work at once.
-      const share = Math.ceil(queued / hungry);
-      for (const w of this.workers.values()) {
-        let n = Math.min(w.credit, share);
-        while (n-- > 0) {
-          const job = this.nextJob();
-          if (!job) return;
-          const seq = job.next();
-          if (seq < 0) return; // cannot happen while job.queued > 0
-          this.sendTask(w, job, seq);
-          if (--queued === 0) return;
-        }
-      }
-    }
-  }
-
-  private nextJob(): JobState<WorkerState> | undefined {
-    for (const j of this.jobs.values()) if (!j.finished && j.queued > 0) return j;
-    return undefined;
+    scheduleTasks(this.jobs.values(), this.workers.values(), this.o.maxInFlight, (w, job, seq) =>
+      this.sendTask(w, job, seq),
+    );
   }
 
   private sendTask(w: WorkerState, job: JobState<WorkerState>, seq: number): void {
@@ -444,7 +371,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     // learns their totals (it reports each job once).
     const announce = this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => this.jobStart(j)) : [];
     for (const w of [...this.workers.values()]) {
-      if (now - w.lastSeen > this.heartbeatTimeoutMs) {
+      if (now - w.lastSeen > this.o.heartbeatTimeoutMs) {
         this.lose(w, "timeout");
         continue;
       }
@@ -465,7 +392,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     for (const [job, seqs] of w.inFlight) {
       for (const seq of seqs) {
         // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
-        const r = job.requeueTask(seq, this.maxAttempts, reason !== "replaced");
+        const r = job.requeueTask(seq, this.o.maxAttempts, reason !== "replaced");
         if (r === "requeued") {
           requeued++;
           this.counters.requeued++;

@@ -68,6 +68,7 @@ export class SendQueue {
   private scheduledTimer = false;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private readonly drainWaiters = new Set<() => void>();
   private readonly run = () => {
     this.scheduled = undefined;
     void this.pump();
@@ -99,12 +100,27 @@ export class SendQueue {
     return new Promise((resolve, reject) => this.push(to, body, reject, resolve));
   }
 
-  /** Resolves when everything queued was handed to the socket, or after `timeoutMs`. */
-  async drain(timeoutMs: number): Promise<void> {
-    const end = performance.now() + timeoutMs;
-    while ((this.pumping || this.head < this.queue.length) && !this.closed && performance.now() < end) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /** Resolves when everything queued was handed to the socket (or the queue closed), or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.drainWaiters.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.drainWaiters.add(finish);
+    });
+  }
+
+  private get idle(): boolean {
+    return this.closed || (!this.pumping && this.head >= this.queue.length);
+  }
+
+  private notifyDrained(): void {
+    if (!this.idle || this.drainWaiters.size === 0) return;
+    for (const finish of [...this.drainWaiters]) finish();
   }
 
   /** Drops everything queued; later pushes fail at once. */
@@ -115,6 +131,7 @@ export class SendQueue {
     this.queue = [];
     this.head = 0;
     for (const p of rest) p.onError?.(new Error("socket closed"));
+    this.notifyDrained();
   }
 
   private schedule(): void {
@@ -173,6 +190,7 @@ export class SendQueue {
       this.lastSentAt = performance.now();
       // Pushed after the loop saw an empty queue (from an onSent callback): next window.
       if (this.head < this.queue.length && !this.closed && this.scheduled === undefined) this.schedule();
+      this.notifyDrained();
     }
   }
 }

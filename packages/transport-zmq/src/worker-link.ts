@@ -4,7 +4,6 @@ import * as zmq from "zeromq";
 import { applyCurveClient } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
 import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
-import { intOption, stringOption } from "./options.js";
 import { ResultLedger, taskKey } from "./result-ledger.js";
 import {
   configureSocket,
@@ -14,6 +13,11 @@ import {
   SendQueue,
   yieldToLoop,
 } from "./socket-util.js";
+import {
+  type ResolvedWorkerLinkOptions,
+  resolveWorkerCurve,
+  resolveWorkerLinkOptions,
+} from "./worker-link-options.js";
 import type {
   ResultBody,
   WorkerCurveOptions,
@@ -21,7 +25,6 @@ import type {
   WorkerLinkMetrics,
   WorkerLinkOptions,
 } from "./worker-link-types.js";
-import { assertZ85Key } from "./z85.js";
 
 const keyOf = taskKey;
 
@@ -50,7 +53,7 @@ const GRANT_MS = 10;
  * }
  */
 export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
-  private readonly o: Required<Omit<WorkerLinkOptions, "curve" | "logger">>;
+  private readonly o: ResolvedWorkerLinkOptions;
   private readonly curve: WorkerCurveOptions | undefined;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
@@ -91,48 +94,13 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
 
   constructor(options: WorkerLinkOptions) {
     super();
-    const capacity = intOption(options?.capacity, Number.NaN, "WorkerLink options.capacity", 1, 1_000_000);
-    const prefetch = intOption(options.prefetch, Math.ceil(capacity * 0.1), "WorkerLink options.prefetch", 0);
-    this.window = capacity + prefetch;
-    this.o = {
-      dispatcher: stringOption(options.dispatcher, "WorkerLink options.dispatcher"),
-      sink: stringOption(options.sink, "WorkerLink options.sink"),
-      id: stringOption(options.id, "WorkerLink options.id", 128),
-      capacity,
-      prefetch,
-      heartbeatIntervalMs: intOption(
-        options.heartbeatIntervalMs,
-        1000,
-        "WorkerLink options.heartbeatIntervalMs",
-      ),
-      heartbeatTimeoutMs: intOption(
-        options.heartbeatTimeoutMs,
-        5000,
-        "WorkerLink options.heartbeatTimeoutMs",
-      ),
-      resendAfterMs: intOption(options.resendAfterMs, 10_000, "WorkerLink options.resendAfterMs"),
-      maxUnreceipted: intOption(
-        options.maxUnreceipted,
-        Math.max(4 * this.window, 1000),
-        "WorkerLink options.maxUnreceipted",
-      ),
-      drainMs: intOption(options.drainMs, 2000, "WorkerLink options.drainMs", 0),
-      lingerMs: intOption(options.lingerMs, 1000, "WorkerLink options.lingerMs", 0),
-    };
+    this.o = resolveWorkerLinkOptions(options);
+    this.curve = resolveWorkerCurve(options.curve);
+    this.window = this.o.window;
     this.grantBatch = Math.max(1, Math.ceil(this.window / 10));
     this.logger = options.logger ?? silentLogger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("worker", this.warn, (info) => this.emit("reject", info));
-    if (options.curve) {
-      assertZ85Key(options.curve.publicKey, "WorkerLink options.curve.publicKey");
-      assertZ85Key(options.curve.secretKey, "WorkerLink options.curve.secretKey");
-      if (options.curve.dispatcherKey !== undefined) {
-        assertZ85Key(options.curve.dispatcherKey, "WorkerLink options.curve.dispatcherKey");
-      }
-      if (options.curve.sinkKey !== undefined)
-        assertZ85Key(options.curve.sinkKey, "WorkerLink options.curve.sinkKey");
-      this.curve = { ...options.curve };
-    }
     this.sink = this.createDealer("sink");
     // Results block at the high-water mark (in messages, each up to MAX_BATCH results) when the
     // sink is slow; while it is away no credit is granted (flushGrant), so slots stay busy.

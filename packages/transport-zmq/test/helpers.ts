@@ -5,7 +5,14 @@ import { join } from "node:path";
 import type { Result, Task } from "@uptime/protocol";
 import { SinkStore } from "@uptime/sink-store";
 import { onTestFinished } from "vitest";
-import { Collector, Dispatcher, type ResultStore, WorkerLink, type WorkerLinkOptions } from "../src/index.js";
+import {
+  Collector,
+  Dispatcher,
+  type ResultStore,
+  serveTasks,
+  WorkerLink,
+  type WorkerLinkOptions,
+} from "../src/index.js";
 
 /** A temp directory removed when the test ends. */
 export function tempDir(): string {
@@ -82,63 +89,42 @@ export interface RunOptions {
 }
 
 /**
- * Runs a worker loop: takes tasks, "probes" each after `delayMs` on one of `capacity`
- * slots, and sends an ok result. Returns the tasks it ran.
+ * Runs a worker loop ({@link serveTasks}): "probes" each task after `delayMs` on one of `capacity`
+ * slots and sends a result. Returns the tasks it ran.
  */
 export function runWorker(
   link: WorkerLink,
   options: RunOptions & { id: string; capacity: number },
 ): { ran: Task[]; stopped: Promise<void> } {
   const ran: Task[] = [];
-  const slots = Array.from({ length: options.capacity }, (_, i) => i);
-  let wakeSlot: (() => void) | undefined;
-  const stopped = (async () => {
-    const inFlight = new Set<Promise<void>>();
-    for await (const task of link.tasks()) {
-      while (slots.length === 0) await new Promise<void>((r) => (wakeSlot = r));
-      const slot = slots.pop()!;
+  const stopped = serveTasks(
+    link,
+    async (task, { slot }) => {
       ran.push(task);
       const delay = typeof options.delayMs === "function" ? options.delayMs() : options.delayMs;
-      const p = (async () => {
-        await new Promise((r) => setTimeout(r, delay));
-        const base = {
-          t: "result" as const,
-          job: task.job,
-          seq: task.seq,
-          attempt: task.attempt,
-          target: task.target,
-          worker: options.id,
-          slot,
-          durationMs: delay,
-          at: Date.now(),
-        };
-        try {
-          if (options.fail?.(task)) {
-            await link.sendResult({
-              ...base,
-              ok: false,
-              error: { code: "REFUSED", message: "connection refused" },
-            });
-          } else {
-            await link.sendResult({
-              ...base,
-              ok: true,
-              uptime: { raw: " 10:00:00 up 1 day", text: "1 day", seconds: 86_400 },
-            });
-          }
-        } catch {
-          // link closed under us: the dispatcher requeues
-        }
-        slots.push(slot);
-        const w = wakeSlot;
-        wakeSlot = undefined;
-        w?.();
-      })();
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-    await Promise.all(inFlight);
-  })();
+      await new Promise((r) => setTimeout(r, delay));
+      const base = {
+        t: "result" as const,
+        job: task.job,
+        seq: task.seq,
+        attempt: task.attempt,
+        target: task.target,
+        worker: options.id,
+        slot,
+        durationMs: delay,
+        at: Date.now(),
+      };
+      return options.fail?.(task)
+        ? { ...base, ok: false as const, error: { code: "REFUSED", message: "connection refused" } }
+        : {
+            ...base,
+            ok: true as const,
+            uptime: { raw: " 10:00:00 up 1 day", text: "1 day", seconds: 86_400 },
+          };
+    },
+    // A result the link no longer takes (closed under us): the dispatcher requeues.
+    { concurrency: options.capacity },
+  );
   return { ran, stopped };
 }
 

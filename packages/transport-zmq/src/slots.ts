@@ -5,6 +5,7 @@
 export class Slots {
   private readonly free: number[];
   private readonly waiting: ((slot: number) => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(readonly size: number) {
     this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
@@ -22,12 +23,21 @@ export class Slots {
 
   release(slot: number): void {
     const next = this.waiting.shift();
-    if (next) next(slot);
-    else this.free.push(slot);
+    if (next) {
+      next(slot);
+      return;
+    }
+    this.free.push(slot);
+    if (this.free.length === this.size && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   /** Resolves when every slot is free again. */
-  async idle(): Promise<void> {
-    while (this.busy > 0) await new Promise((r) => setTimeout(r, 20));
+  idle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }
