@@ -72,7 +72,12 @@ describe("CLI contract", () => {
       [BIN.sender, [hosts, "--heartbeat-interval", "0"], /--heartbeat-interval must be a duration/],
       [BIN.sender, [hosts, "--heartbeat-timeout", "30d"], /--heartbeat-timeout must be a duration like/],
       [BIN.sender, [hosts, "--max-attempts", "0"], /--max-attempts must be between 1 and 1000/],
-      [BIN.sender, [hosts, "-w", "0"], /--watermark must be between 1/],
+      [BIN.sender, [hosts, "--watermark", "0"], /--watermark must be between 1/],
+      [
+        BIN.sender,
+        [hosts, "-w", "0"],
+        /-w names hosts now, as in pdsh; for a watermark of 0 use --watermark 0/,
+      ],
       [BIN.sender, [hosts, "0"], /WATERMARK must be between 1/],
       [BIN.sender, [hosts, "--command", "x".repeat(5000)], /--command must be 1 to 4096 characters/],
     ];

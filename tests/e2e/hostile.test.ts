@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   BIN,
@@ -11,6 +12,8 @@ import {
   startWorker,
   tempDir,
 } from "./harness.js";
+
+const FLOOD = fileURLToPath(new URL("../../packages/transport-zmq/test/fixtures/flood.mjs", import.meta.url));
 
 /** Bytes a terminal acts on or that break a line (LF ends lines and is allowed between them). */
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
@@ -105,6 +108,9 @@ describe("hostile hosts through the whole pipeline", () => {
         s.on("error", () => resolve());
       });
     }
+    // Raw bytes die in libzmq's handshake; malformed messages from a ZeroMQ peer reach the sink and are counted.
+    const junk = runApp(FLOOD, ["30", ep.results]);
+    await junk.waitFor(/"done":true/, 30_000);
     await new Promise((r) => setTimeout(r, 500));
     sink.child.kill("SIGTERM");
     expect(await sink.exited, sink.stderr()).toBe(0);

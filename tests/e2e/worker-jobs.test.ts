@@ -25,8 +25,9 @@ describe("a worker serves job after job", () => {
     first.child.kill("SIGINT");
     expect(await first.exited).toBe(1);
     expect(first.stderr()).toMatch(/cancelled/);
-    // What a cron job does: the same id again. It must finish, and so must a job with a new id.
-    const again = startSender(fleet.inventory, ep, ["--job", "nightly", "--progress", "off"]);
+    // The same id again (with --resume: a stored job's id is not reused without it). It must
+    // finish, and so must a job with a new id: the worker's credit came back.
+    const again = startSender(fleet.inventory, ep, ["--job", "nightly", "--resume", "--progress", "off"]);
     await again.waitFor(/job nightly: 40 hosts, 40 results/, 60_000);
     expect(await again.exited).toBe(0);
     const next = startSender(fleet.inventory, ep, ["--job", "next", "--progress", "off"]);

@@ -1,5 +1,5 @@
 import { appendFileSync } from "node:fs";
-import { escapeText } from "@uptime/protocol";
+import { escapeText, hasUnsafeText } from "@uptime/protocol";
 import type { LogFields, Logger as SharedLogger } from "@uptime/protocol/check";
 import { type CliSpec, type FlagSpec, type ParsedFlags, parseCli } from "./args.js";
 
@@ -61,8 +61,11 @@ function formatFields(msg: string, fields?: LogFields): string {
  * controls never reaches the terminal raw.
  */
 export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
-  const write = (msg: string, fields?: LogFields) =>
-    process.stderr.write(`${name}: ${escapeText(formatFields(msg, fields))}\n`);
+  const write = (msg: string, fields?: LogFields) => {
+    const line = formatFields(msg, fields);
+    // Escaped only when unsafe, so a message a library already escaped is not escaped twice.
+    process.stderr.write(`${name}: ${hasUnsafeText(line) ? escapeText(line) : line}\n`);
+  };
   return {
     debug: (msg, fields) => {
       if (options.verbose) write(msg, fields);

@@ -19,8 +19,15 @@ describe("resolved hostname and jump chain", () => {
       ok: false,
       error: { code: "AUTH", message: "denied", hop: "gw" },
     };
-    expect(CSV_HEADER.trim().split(",").slice(-2)).toEqual(["hostname", "jump"]);
-    expect(formatResult(r, "csv").trim().split(",").slice(-3)).toEqual(["10.1.2.3", '"bastion', 'gw"']);
+    expect(CSV_HEADER.trim().split(",").slice(-4, -2)).toEqual(["hostname", "jump"]);
+    // error results leave the two boot columns empty
+    expect(formatResult(r, "csv").trim().split(",").slice(-5)).toEqual([
+      "10.1.2.3",
+      '"bastion',
+      'gw"',
+      "",
+      "",
+    ]);
     expect(JSON.parse(formatResult(r, "ndjson"))).toMatchObject({
       target: "web1",
       resolved: { hostname: "10.1.2.3", jump: ["bastion", "gw"] },

@@ -4,7 +4,7 @@ export type OutputFormat = "text" | "ndjson" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["text", "ndjson", "csv"];
 
 export const CSV_HEADER =
-  "job,seq,target,worker,slot,ok,uptime_text,uptime_seconds,users,load1,load5,load15,error_code,error_message,duration_ms,attempt,at,booted_at,boot_precision_s,hostname,jump\n";
+  "job,seq,target,worker,slot,ok,uptime_text,uptime_seconds,users,load1,load5,load15,error_code,error_message,duration_ms,attempt,at,hostname,jump,booted_at,boot_precision_s\n";
 
 /** When a host booted, by its probe time and uptime, and how precise that is. */
 export interface BootTime {
@@ -75,10 +75,10 @@ export function formatResult(r: Result, format: OutputFormat): string {
         r.durationMs.toFixed(1),
         r.attempt,
         new Date(r.at).toISOString(),
-        boot?.bootedAt,
-        boot?.bootPrecisionS,
         r.resolved?.hostname,
         r.resolved?.jump?.join(","),
+        boot?.bootedAt,
+        boot?.bootPrecisionS,
       ];
       return `${cells.map(csvCell).join(",")}\n`;
     }

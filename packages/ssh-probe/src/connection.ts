@@ -53,7 +53,11 @@ const CLOSED_BY_REMOTE = Symbol("closed by remote");
  * own timeout or abort, which are ProbeErrors.
  */
 function isDrop(reason: unknown): boolean {
-  return !(reason instanceof ProbeError) || reason.cause === CLOSED_BY_REMOTE;
+  if (reason instanceof ProbeError) return reason.cause === CLOSED_BY_REMOTE;
+  // ssh2's parse errors (bytes that are not SSH: "Invalid header") carry neither an errno `code` nor a `level`:
+  // the server answered with garbage, which no retry will change.
+  const r = reason as { code?: unknown; level?: unknown } | null;
+  return typeof r?.code === "string" || typeof r?.level === "string";
 }
 
 /**

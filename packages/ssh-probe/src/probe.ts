@@ -371,6 +371,18 @@ export function createProbe(options: ProbeOptions = {}): Probe {
               abort(new ProbeError("DEADLINE", `probe not finished within deadlineMs ${opts.deadlineMs} ms`)),
             opts.deadlineMs,
           );
+          // The deadline reached while retrying says less than what the host did: report that.
+          let lastFailure: ProbeError | undefined;
+          const atDeadline = (e: ProbeError): ProbeError => {
+            if (e.code !== "DEADLINE" || !lastFailure) return e;
+            const last = new ProbeError(
+              lastFailure.code,
+              `${lastFailure.message} (still failing at deadlineMs ${opts.deadlineMs} ms, after ${attempts} attempts)`,
+              { cause: lastFailure },
+            );
+            last.hop = lastFailure.hop;
+            return last;
+          };
           try {
             let retried = 0;
             let handshakeRetried = 0;
@@ -382,7 +394,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
                 return finish(exec, reused);
               } catch (err) {
                 const e = classifyError(err, "exec", target.host);
-                if (controller.signal.aborted || progress.commandStarted) return fail(e);
+                if (controller.signal.aborted) return fail(atDeadline(e));
+                if (progress.commandStarted) return fail(e);
                 if (err instanceof PreBannerError && handshakeRetried < opts.handshakeRetries)
                   handshakeRetried++;
                 else if (RETRIABLE_CODES.has(e.code) && retried < opts.retries) retried++;
@@ -392,9 +405,10 @@ export function createProbe(options: ProbeOptions = {}): Probe {
                 try {
                   await waitBackoff(wait, controller.signal);
                 } catch (abort) {
-                  const a = classifyError(abort, "connect", target.host);
-                  return fail(new ProbeError(a.code, `${a.message} (last attempt: ${e.code} ${e.message})`));
+                  lastFailure = e;
+                  return fail(atDeadline(classifyError(abort, "connect", target.host)));
                 }
+                lastFailure = e;
               }
             }
           } finally {

@@ -17,7 +17,9 @@ export function spawnProxyCommand(command: string): Duplex {
       child.stdout.resume();
     },
     write(chunk, _encoding, callback) {
-      child.stdin.write(chunk, callback);
+      // A write error (EPIPE once the command exited) is not passed on: the exit status, reported when
+      // stdout ends, says what went wrong; passed on, it would look like a dropped connection and be retried.
+      child.stdin.write(chunk, () => callback());
     },
     final(callback) {
       child.stdin.end(callback);

@@ -341,7 +341,7 @@ describe("createProbe reads ssh_config (real OpenSSH sshd)", () => {
         const proxied = await probe.probe("via-proxy");
         expect(proxied.ok, proxied.ok ? "" : `${proxied.error.code} ${proxied.error.message}`).toBe(true);
         const broken = await probe.probe("broken-proxy");
-        expect(broken).toMatchObject({ ok: false, attempts: 1 });
+        expect(broken, JSON.stringify(broken)).toMatchObject({ ok: false, attempts: 1 });
         const without = createProbe({ sshConfig: false, agent: false, deadlineMs: 5000 });
         expect((await without.probe("web1")).ok).toBe(false);
         await without.close();

@@ -83,7 +83,7 @@ describe("startFleet", () => {
     expect(shared.sharedHostKey).toBe(true);
     expect(new Set(shared.hosts.map((h) => h.hostPublicKey))).toEqual(new Set([shared.hostPublicKey]));
     await expect(startFleet({ hosts: 1, sharedHostKey: "yes" as never })).rejects.toThrow(
-      /sharedHostKey must be a boolean/,
+      /Expected `sharedHostKey` to be a boolean/,
     );
   });
 
