@@ -106,7 +106,8 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     const ep2 = await endpoints();
     const sink2 = await startSink(elsewhere, ep2);
     startWorker("worker2", 20, ep2, fleet);
-    const again = startSender(fleet.inventory, ep2, ["--job", "nightly"]);
+    // The sender's state file says the job has stored results: the same job again is --resume.
+    const again = startSender(fleet.inventory, ep2, ["--job", "nightly", "--resume"]);
     expect(await again.exited, again.stderr()).toBe(0);
     await waitForLines(elsewhere, 300);
     expectOnePerHost(await wholeLines(elsewhere), fleet.targets);

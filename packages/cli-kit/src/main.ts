@@ -63,8 +63,10 @@ function formatFields(msg: string, fields?: LogFields): string {
 export function createLogger(name: string, options: { verbose?: boolean; quiet?: boolean } = {}): Logger {
   const write = (msg: string, fields?: LogFields) => {
     const line = formatFields(msg, fields);
-    // Escaped only when unsafe, so a message a library already escaped is not escaped twice.
-    process.stderr.write(`${name}: ${hasUnsafeText(line) ? escapeText(line) : line}\n`);
+    // Escaped only when it holds something a terminal must not get raw (a backslash alone does not
+    // count), so a message a library already escaped is not escaped twice.
+    const raw = hasUnsafeText(line.replaceAll("\\", ""));
+    process.stderr.write(`${name}: ${raw ? escapeText(line) : line}\n`);
   };
   return {
     debug: (msg, fields) => {
