@@ -64,6 +64,8 @@ describe("hostile hosts through the whole pipeline", () => {
         // Outside quoted strings, each line names one host; the forged ones sit inside quotes.
         for (const l of rows) expect(l.replace(/"(?:[^"\\]|\\.)*"/g, '""').match(/host: /g)).toHaveLength(1);
         expect(rows.filter((l) => l.includes("10.9.9.9"))).toHaveLength(HOSTILE.length);
+        // The byte that was not UTF-8 is shown as itself, not as U+FFFD.
+        expect(rows.filter((l) => l.includes("\\xff"))).toHaveLength(HOSTILE.length);
         expect(rows.filter((l) => /, error: EXIT_STATUS "exit status 1: \\x1b]52;c;/.test(l))).toHaveLength(
           HOSTILE.length,
         );

@@ -1,6 +1,7 @@
 import { connect as netConnect, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
+import { decodeUtf8 } from "@uptime/protocol";
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
 import { classifyError, PreBannerError, ProbeError, type Stage } from "./errors.js";
@@ -367,8 +368,9 @@ export function execCommand(conn: Connection, params: ExecParams, signal: AbortS
       settled = true;
       cleanup();
       resolve({
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
+        // Bytes that are not UTF-8 survive (as lone surrogates) so that outputs can show them as \xHH.
+        stdout: decodeUtf8(Buffer.concat(out)),
+        stderr: decodeUtf8(Buffer.concat(err)),
         exitStatus,
         exitSignal,
       });
