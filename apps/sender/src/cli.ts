@@ -22,8 +22,8 @@ import {
   Dispatcher,
   describeExposure,
   type Exposure,
+  exposureWarning,
   type JobReport,
-  LOOPBACK_NETWORKS,
   parseTrustList,
   readAllowList,
   readKeyPair,
@@ -364,14 +364,11 @@ function trustOption(values: string[]): string[] | undefined {
   }
 }
 
-/** Says at start-up what this sender exposes; loudly when it serves other machines in plain text. */
+/** Says at start-up what this sender exposes; loudly when it admits other machines in plain text. */
 function reportExposure(log: { info(m: string): void; warn(m: string): void }, e: Exposure): void {
   log.info(`tasks on ${describeExposure(e)}`);
-  if (!e.curve && Array.isArray(e.trusted) && e.trusted.some((n) => !LOOPBACK_NETWORKS.includes(n))) {
-    log.warn(
-      `without CURVE, any machine in ${e.trusted.join(", ")} can take tasks and send receipts; use --curve-secret to authenticate workers`,
-    );
-  }
+  const warning = exposureWarning(e, "take tasks and send receipts");
+  if (warning) log.warn(warning);
 }
 
 /** ` (3 bad lines skipped, 2 duplicates merged, 4 excluded)` for the start line. */

@@ -18,7 +18,7 @@ import {
   Collector,
   describeExposure,
   type Exposure,
-  LOOPBACK_NETWORKS,
+  exposureWarning,
   parseTrustList,
   readAllowList,
   readKeyPair,
@@ -213,12 +213,9 @@ function trustOption(values: string[]): string[] | undefined {
   }
 }
 
-/** Says at start-up what this sink exposes; loudly when it takes results from other machines in plain text. */
+/** Says at start-up what this sink exposes; loudly when it admits other machines in plain text. */
 function reportExposure(log: { info(m: string): void; warn(m: string): void }, e: Exposure): void {
   log.info(`results on ${describeExposure(e)}`);
-  if (!e.curve && Array.isArray(e.trusted) && e.trusted.some((n) => !LOOPBACK_NETWORKS.includes(n))) {
-    log.warn(
-      `without CURVE, any machine in ${e.trusted.join(", ")} can send results and read receipts; use --curve-secret to authenticate workers`,
-    );
-  }
+  const warning = exposureWarning(e, "send results and read receipts");
+  if (warning) log.warn(warning);
 }

@@ -27,7 +27,7 @@ export {
 } from "./keys.js";
 export type { Logger } from "./logger.js";
 export { type ServeTasksOptions, serveTasks, type TaskHandler, type TaskLink } from "./serve-tasks.js";
-export { describeExposure, type Exposure } from "./server-router.js";
+export { describeExposure, type Exposure, exposureWarning } from "./server-router.js";
 export { Slots } from "./slots.js";
 export type { RejectCode, RejectInfo } from "./socket-util.js";
 export { LOOPBACK_NETWORKS, parseCidr, parseTrustList, TrustList } from "./trust.js";

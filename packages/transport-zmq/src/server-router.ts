@@ -210,3 +210,13 @@ export function describeExposure(e: Exposure): string {
         : `peers from ${e.trusted.join(", ")} only`;
   return `${e.endpoint}, ${curve}, ${peers}`;
 }
+
+/**
+ * The start-up warning for a server that admits machines other than this one without CURVE, else
+ * undefined. `can` says what such a peer can do ("take tasks and send receipts").
+ */
+export function exposureWarning(e: Exposure, can: string): string | undefined {
+  if (e.curve || !Array.isArray(e.trusted) || e.trusted.every((n) => LOOPBACK_NETWORKS.includes(n)))
+    return undefined;
+  return `without CURVE, any machine in ${e.trusted.join(", ")} can ${can}; use --curve-secret to authenticate workers`;
+}
