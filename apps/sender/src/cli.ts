@@ -81,7 +81,7 @@ export const spec = {
       type: "string",
       value: "RESULTS",
       description:
-        "only the hosts whose latest result in RESULTS (the sink's NDJSON or text output) is an error; with HOSTFILE or -w, only those of them",
+        "only the hosts whose latest result in RESULTS (the sink's NDJSON, CSV or text output) is an error; with HOSTFILE or -w, only those of them",
     },
     codes: {
       type: "string",
