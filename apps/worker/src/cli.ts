@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { constants, existsSync } from "node:fs";
+import { access, readFile } from "node:fs/promises";
 import {
   type CliRun,
   cliMain,
@@ -270,8 +270,20 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
       throw new UsageError(`uptime-worker: -J ${flags.jump}: ${(err as Error).message}`);
     }
   }
+  for (const file of flags.identity) {
+    try {
+      await access(file, constants.R_OK);
+    } catch (err) {
+      throw new UsageError(
+        `uptime-worker: --identity ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+  }
   const probeOptions: ProbeOptions = {
     concurrency,
+    // The library's warnings (a key file it cannot use, an unsupported ssh_config directive) reach
+    // the operator; its routine info lines only with --verbose.
+    logger: packageLogger(log),
     pool: keep > 0 ? { maxConnections: keep, idleTimeoutMs: keepIdleMs } : false,
     port,
     hostKeyPolicy,
