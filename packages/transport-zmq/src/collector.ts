@@ -2,7 +2,8 @@ import { encode, LIMITS, type Message, type Result } from "@uptime/protocol";
 import type * as zmq from "zeromq";
 import type { CurveServerOptions, ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
-import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
+import { RateLimitedWarn, silentLogger } from "./rate-limited-warn.js";
 import { intOption, stringOption } from "./options.js";
 import {
   bindServerRouter,

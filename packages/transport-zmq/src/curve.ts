@@ -1,5 +1,5 @@
 import * as zmq from "zeromq";
-import type { Logger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
 import type { TrustList } from "./trust.js";
 import { assertZ85Key, z85Encode } from "./z85.js";
 
@@ -108,7 +108,7 @@ export class ZapHandler {
         await this.socket.send(reply);
       }
     } catch (error) {
-      if (!this.socket.closed) this.logger.warn("ZAP handler stopped", { error: String(error) });
+      if (!this.socket.closed) this.logger.warn?.("ZAP handler stopped", { error: String(error) });
     }
   }
 

@@ -1,6 +1,7 @@
 import { LIMITS } from "@uptime/protocol";
 import type { DispatcherOptions } from "./dispatcher-types.js";
-import { type Logger, silentLogger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
+import { silentLogger } from "./rate-limited-warn.js";
 import { intOption, stringOption } from "./options.js";
 
 /** {@link DispatcherOptions} checked, with their defaults. */

@@ -25,7 +25,7 @@ export {
   readKeyPair,
   writeKeyPair,
 } from "./keys.js";
-export type { Logger } from "./logger.js";
+export type { Logger } from "@uptime/protocol/check";
 export { type ServeTasksOptions, serveTasks, type TaskHandler, type TaskLink } from "./serve-tasks.js";
 export { describeExposure, type Exposure, exposureWarning } from "./server-router.js";
 export { Slots } from "./slots.js";

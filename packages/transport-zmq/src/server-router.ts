@@ -7,7 +7,7 @@ import {
   ZAP_DOMAIN,
   ZapHandler,
 } from "./curve.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
 import { configureSocket, MAX_BATCH, RECEIVE_BATCH, type RejectCode, yieldToLoop } from "./socket-util.js";
 import { isLocalEndpoint, LOOPBACK_NETWORKS, TrustList } from "./trust.js";
 
