@@ -1,4 +1,4 @@
-import { encode, LIMITS, type Message, type MessageBody } from "@uptime/protocol";
+import { encode, LIMITS, type Message } from "@uptime/protocol";
 import type * as zmq from "zeromq";
 import type { ZapHandler } from "./curve.js";
 import { type ResolvedDispatcherOptions, resolveDispatcherOptions } from "./dispatcher-options.js";
@@ -12,7 +12,8 @@ import type {
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
-import { type Logger, RateLimitedWarn } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
+import { RateLimitedWarn } from "./rate-limited-warn.js";
 import { stringOption } from "./options.js";
 import { scheduleTasks } from "./scheduler.js";
 import {
@@ -25,19 +26,7 @@ import {
 } from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
 import type { TrustList } from "./trust.js";
-
-interface WorkerState {
-  key: string;
-  identity: Buffer;
-  peer: string;
-  name: string;
-  capacity: number;
-  credit: number;
-  maxCredit: number;
-  lastSeen: number;
-  inFlight: Map<JobState<WorkerState>, Set<number>>;
-  inFlightCount: number;
-}
+import { WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 /**
  * The sender's side: binds a ROUTER, tracks workers, sends tasks only against the
@@ -61,8 +50,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly curveOn: boolean;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
-  private readonly workers = new Map<string, WorkerState>();
-  private readonly jobs = new Map<string, JobState<WorkerState>>();
+  private readonly workers = new WorkerRegistry();
+  private readonly jobs = new Map<string, JobState<WorkerEntry>>();
   private readonly rejects: RejectCounter;
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
@@ -95,7 +84,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       onAuthRefused: (address, reason) => this.rejects.add("AUTH", `handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (error) =>
-      this.logger.warn("dispatcher send failed", { error: String(error) }),
+      this.logger.warn?.("dispatcher send failed", { error: String(error) }),
     );
   }
 
@@ -145,7 +134,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       stringOption(spec.targets[i], `runJob job.targets[${i}]`, LIMITS.target);
     }
     if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
-    const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
+    const job = new JobState<WorkerEntry>(id, spec.targets.slice(), spec.command);
     if (spec.stored) job.markStored(spec.stored.seqs, spec.stored.failed);
     this.jobs.set(id, job);
     const start = this.jobStart(job);
@@ -160,11 +149,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const job = this.jobs.get(jobId);
     if (!job || job.finished) return;
     for (const w of this.workers.values()) {
-      const seqs = w.inFlight.get(job);
-      if (seqs) {
-        w.inFlightCount -= seqs.size;
-        w.inFlight.delete(job);
-      }
+      w.dropJob(job);
       this.sendTo(w, encode({ t: "stop", job: jobId, reason: reason.slice(0, LIMITS.text) }));
     }
     this.finish(job, true, reason);
@@ -177,8 +162,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** Counters for a status line: workers, credit, in flight, queued, requeued, receipts, rejects. */
   metrics(): DispatcherMetrics {
-    let credit = 0;
-    for (const w of this.workers.values()) credit += w.credit;
     let inFlight = 0;
     let queued = 0;
     for (const j of this.jobs.values()) {
@@ -187,7 +170,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     return {
       workers: this.workers.size,
-      credit,
+      credit: this.workers.totalCredit(),
       inFlight,
       queued,
       ...this.counters,
@@ -231,7 +214,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     w.lastSeen = performance.now();
     switch (msg.t) {
       case "credit":
-        w.credit = Math.min(w.maxCredit, w.credit + msg.credit);
+        w.addCredit(msg.credit);
         this.dispatch();
         return;
       case "heartbeat":
@@ -255,30 +238,14 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     // (a harvester claiming a huge capacity to take most of the job). Cap it.
     const maxCredit = Math.min(Math.ceil(msg.capacity * 1.25) + 16, this.o.maxWorkerCredit);
     if (existing) {
-      existing.capacity = msg.capacity;
-      existing.maxCredit = maxCredit;
-      existing.credit = Math.min(maxCredit, msg.credit);
-      existing.lastSeen = now;
+      existing.refresh(msg.capacity, maxCredit, msg.credit, now);
       return;
     }
-    for (const other of this.workers.values()) {
-      // Same worker on a new connection (it recreated its socket): what was sent to the
-      // old one may never have arrived, so its unreceipted tasks go back to the queue.
-      if (other.name === msg.worker) this.lose(other, "replaced");
-    }
-    const w: WorkerState = {
-      key,
-      identity,
-      peer: identity.toString("hex"),
-      name: msg.worker,
-      capacity: msg.capacity,
-      credit: Math.min(maxCredit, msg.credit),
-      maxCredit,
-      lastSeen: now,
-      inFlight: new Map(),
-      inFlightCount: 0,
-    };
-    this.workers.set(key, w);
+    // Same worker on a new connection (it recreated its socket): what was sent to the
+    // old one may never have arrived, so its unreceipted tasks go back to the queue.
+    for (const other of this.workers.named(msg.worker)) this.lose(other, "replaced");
+    const w = new WorkerEntry(key, identity, msg.worker, msg.capacity, maxCredit, msg.credit, now);
+    this.workers.add(w);
     this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher" }));
     for (const job of this.jobs.values()) {
       this.sendTo(w, this.jobStart(job));
@@ -287,7 +254,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.emit("worker-joined", this.info(w));
   }
 
-  private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerState): void {
+  private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerEntry): void {
     this.counters.receipts++;
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
@@ -297,8 +264,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       const v = job.receipt(seq, from);
       if (v.kind === "receipted") {
         fresh.push(seq);
-        const set = v.holder.inFlight.get(job);
-        if (set?.delete(seq)) v.holder.inFlightCount--;
+        v.holder.settle(job, seq);
       } else if (v.kind === "out-of-range") {
         this.rejects.add(
           "BAD_RECEIPT",
@@ -331,36 +297,21 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     );
   }
 
-  private sendTask(w: WorkerState, job: JobState<WorkerState>, seq: number): void {
-    w.credit--;
+  private sendTask(w: WorkerEntry, job: JobState<WorkerEntry>, seq: number): void {
+    w.assign(job, seq);
     job.markInFlight(seq, w);
-    let set = w.inFlight.get(job);
-    if (!set) {
-      set = new Set();
-      w.inFlight.set(job, set);
-    }
-    set.add(seq);
-    w.inFlightCount++;
     this.counters.tasksSent++;
-    const body: MessageBody = {
-      t: "task",
-      job: job.id,
-      seq,
-      attempt: job.attempts[seq]!,
-      target: job.targets[seq]!,
-    };
-    if (job.command !== undefined) body.command = job.command;
-    this.sendTo(w, encode(body));
+    this.sendTo(w, encode(job.task(seq)));
   }
 
-  private sendTo(w: WorkerState, frame: Buffer): void {
+  private sendTo(w: WorkerEntry, frame: Buffer): void {
     this.sends.push(w.identity, frame, (error) => {
       // A worker that is gone (EHOSTUNREACH) or whose pipe is full because it stopped reading
       // (EAGAIN) fails the send at once and is treated as lost, instead of stalling every other worker.
       if (hasCode(error, "EHOSTUNREACH") || hasCode(error, "EAGAIN")) {
-        if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
+        if (this.workers.isCurrent(w)) this.lose(w, "unreachable");
       } else if (!this.closed) {
-        this.logger.warn("send to worker failed", { worker: w.name, error: String(error) });
+        this.logger.warn?.("send to worker failed", { worker: w.name, error: String(error) });
       }
     });
   }
@@ -375,21 +326,20 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
         this.lose(w, "timeout");
         continue;
       }
-      this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlightCount }));
+      this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlight }));
       for (const frame of announce) this.sendTo(w, frame);
     }
   }
 
-  private jobStart(job: JobState<WorkerState>): Buffer {
+  private jobStart(job: JobState<WorkerEntry>): Buffer {
     return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
   }
 
-  private lose(w: WorkerState, reason: WorkerLostReason): void {
-    if (this.workers.get(w.key) !== w) return;
-    this.workers.delete(w.key);
+  private lose(w: WorkerEntry, reason: WorkerLostReason): void {
+    if (!this.workers.remove(w)) return;
     let requeued = 0;
-    const touched: JobState<WorkerState>[] = [];
-    for (const [job, seqs] of w.inFlight) {
+    const touched: JobState<WorkerEntry>[] = [];
+    for (const [job, seqs] of w.takeAll()) {
       for (const seq of seqs) {
         // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
         const r = job.requeueTask(seq, this.o.maxAttempts, reason !== "replaced");
@@ -402,21 +352,19 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       }
       touched.push(job);
     }
-    w.inFlight.clear();
-    w.inFlightCount = 0;
     if (reason === "bye") this.logger.info?.("worker left", { worker: w.name, requeued });
-    else this.logger.warn("worker lost", { worker: w.name, reason, requeued });
+    else this.logger.warn?.("worker lost", { worker: w.name, reason, requeued });
     this.emit("worker-lost", { ...this.info(w), reason, requeued });
     for (const job of touched) if (!job.finished && job.complete) this.finish(job, false);
     this.dispatch();
   }
 
-  private finish(job: JobState<WorkerState>, cancelled: boolean, reason?: string): void {
+  private finish(job: JobState<WorkerEntry>, cancelled: boolean, reason?: string): void {
     const report = job.finish(cancelled, reason);
     if (!report) return;
     this.jobs.delete(job.id);
     if (!cancelled) {
-      for (const w of this.workers.values()) w.inFlight.delete(job);
+      for (const w of this.workers.values()) w.dropJob(job);
     }
     if (!this.closed) {
       const end = encode({
@@ -434,7 +382,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.emit("job-done", report);
   }
 
-  private info(w: WorkerState): WorkerInfo {
+  private info(w: WorkerEntry): WorkerInfo {
     return { worker: w.name, capacity: w.capacity, peer: w.peer };
   }
 }

@@ -1,3 +1,5 @@
+import type { MessageBody } from "@uptime/protocol";
+
 /** Where a job stands. */
 export interface JobProgress {
   total: number;
@@ -62,8 +64,9 @@ export type ReceiptVerdict<Owner> =
  */
 export class JobState<Owner extends Holder> {
   readonly total: number;
-  readonly state: Uint8Array;
-  readonly attempts: Uint16Array;
+  /** Each task's state: QUEUED, IN_FLIGHT, RECEIPTED or ABANDONED. */
+  private readonly state: Uint8Array;
+  private readonly attempts: Uint16Array;
   /** The last holder of each task (kept after a requeue: its late receipt still counts). */
   private readonly holder: (Owner | undefined)[];
   private fresh = 0;
@@ -127,6 +130,29 @@ export class JobState<Owner extends Holder> {
   /** Whether the job ended (complete, cancelled or closed): nothing more changes it. */
   get finished(): boolean {
     return this.isFinished;
+  }
+
+  /** The state of task `seq`: {@link QUEUED}, {@link IN_FLIGHT}, {@link RECEIPTED} or {@link ABANDONED}. */
+  stateOf(seq: number): number | undefined {
+    return this.state[seq];
+  }
+
+  /** The attempt task `seq` is on (1 for the first). */
+  attemptOf(seq: number): number | undefined {
+    return this.attempts[seq];
+  }
+
+  /** The `task` message for `seq`, on its current attempt. */
+  task(seq: number): Extract<MessageBody, { t: "task" }> {
+    const body: Extract<MessageBody, { t: "task" }> = {
+      t: "task",
+      job: this.id,
+      seq,
+      attempt: this.attempts[seq]!,
+      target: this.targets[seq]!,
+    };
+    if (this.command !== undefined) body.command = this.command;
+    return body;
   }
 
   /** Next queued seq (requeued ones first), or -1. */
