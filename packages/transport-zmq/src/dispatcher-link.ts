@@ -6,8 +6,8 @@ import {
   createWorkerDealer,
   Loops,
   readMessages,
-  watchLink,
   type WorkerLinkContext,
+  watchLink,
 } from "./worker-socket.js";
 
 /**
@@ -87,10 +87,14 @@ export class DispatcherLink {
     const opened = this.state !== "idle";
     this.state = "closed";
     if (!opened) return;
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.sends!.send(undefined, encode({ t: "bye", worker: this.ctx.o.id })).catch(() => {}),
-      new Promise((r) => setTimeout(r, byeMs)),
+      new Promise((r) => {
+        timer = setTimeout(r, byeMs);
+      }),
     ]);
+    clearTimeout(timer);
     this.sends!.close();
     this.dealer!.close();
   }

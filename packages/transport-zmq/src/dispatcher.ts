@@ -1,7 +1,12 @@
 import { encode, LIMITS, type Message } from "@uptime/protocol";
+import { type Logger, optionError } from "@uptime/protocol/check";
 import type * as zmq from "zeromq";
 import type { ZapHandler } from "./curve.js";
-import { type ResolvedDispatcherOptions, resolveDispatcherOptions } from "./dispatcher-options.js";
+import {
+  checkJobSpec,
+  type ResolvedDispatcherOptions,
+  resolveDispatcherOptions,
+} from "./dispatcher-options.js";
 import type {
   DispatcherEvents,
   DispatcherMetrics,
@@ -12,9 +17,7 @@ import type {
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
-import type { Logger } from "@uptime/protocol/check";
 import { RateLimitedWarn } from "./rate-limited-warn.js";
-import { stringOption } from "./options.js";
 import { scheduleTasks } from "./scheduler.js";
 import {
   bindServerRouter,
@@ -67,11 +70,11 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.logger = this.o.logger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("dispatcher", this.warn, (info) => this.emit("reject", info));
-    this.curveOn = options.curve !== undefined;
-    this.trust = serverTrust(options.trust, this.curveOn, this.o.endpoint, "Dispatcher options.trust");
+    this.curveOn = this.o.curve !== undefined;
+    this.trust = serverTrust(this.o.trust, this.curveOn, this.o.endpoint, "trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Dispatcher",
-      curve: options.curve,
+      curve: this.o.curve,
       trust: this.trust,
       lingerMs: this.o.lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
@@ -125,19 +128,12 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
    * or the spec is malformed.
    */
   runJob(spec: JobSpec): JobRun {
-    const id = stringOption(spec?.id, "runJob job.id", LIMITS.id);
-    if (this.jobs.has(id)) throw new TypeError(`runJob job.id: job ${JSON.stringify(id)} is running already`);
-    if (!Array.isArray(spec.targets)) {
-      throw new TypeError(`runJob job.targets: expected an array of strings, got ${typeof spec.targets}`);
-    }
-    for (let i = 0; i < spec.targets.length; i++) {
-      stringOption(spec.targets[i], `runJob job.targets[${i}]`, LIMITS.target);
-    }
-    if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
-    const job = new JobState<WorkerEntry>(id, spec.targets.slice(), spec.command);
+    const { id, targets, command } = checkJobSpec(spec);
+    if (this.jobs.has(id)) throw optionError("job.id", "an id no running job has", id);
+    const job = new JobState<WorkerEntry>(id, targets, command);
     if (spec.stored) job.markStored(spec.stored.seqs, spec.stored.failed);
     this.jobs.set(id, job);
-    const start = this.jobStart(job);
+    const start = encode(job.startMessage());
     for (const w of this.workers.values()) this.sendTo(w, start);
     if (job.complete) this.finish(job, false);
     else this.dispatch();
@@ -157,7 +153,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** The workers connected now. */
   workerList(): WorkerInfo[] {
-    return [...this.workers.values()].map((w) => this.info(w));
+    return [...this.workers.values()].map((w) => w.info());
   }
 
   /** Counters for a status line: workers, credit, in flight, queued, requeued, receipts, rejects. */
@@ -247,33 +243,23 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const w = new WorkerEntry(key, identity, msg.worker, msg.capacity, maxCredit, msg.credit, now);
     this.workers.add(w);
     this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher" }));
-    for (const job of this.jobs.values()) {
-      this.sendTo(w, this.jobStart(job));
-    }
+    for (const job of this.jobs.values()) this.sendTo(w, encode(job.startMessage()));
     this.logger.info?.("worker joined", { worker: w.name, capacity: w.capacity, credit: w.credit });
-    this.emit("worker-joined", this.info(w));
+    this.emit("worker-joined", w.info());
   }
 
   private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerEntry): void {
     this.counters.receipts++;
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
-    const fresh: number[] = [];
-    let notHeld = 0;
-    for (const seq of msg.seqs) {
-      const v = job.receipt(seq, from);
-      if (v.kind === "receipted") {
-        fresh.push(seq);
-        v.holder.settle(job, seq);
-      } else if (v.kind === "out-of-range") {
-        this.rejects.add(
-          "BAD_RECEIPT",
-          `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
-          from.peer,
-        );
-      } else if (v.kind === "not-held") {
-        notHeld++;
-      }
+    const { fresh, holders, failed, outOfRange, notHeld } = job.receiptAll(msg.seqs, from, msg.failed);
+    for (let i = 0; i < fresh.length; i++) holders[i]!.settle(job, fresh[i]!);
+    for (const seq of outOfRange) {
+      this.rejects.add(
+        "BAD_RECEIPT",
+        `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
+        from.peer,
+      );
     }
     if (notHeld > 0) {
       this.rejects.add(
@@ -283,8 +269,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       );
     }
     this.counters.receipted += fresh.length;
-    const failed = Math.min(msg.failed ?? 0, fresh.length);
-    job.addFailed(failed);
     if (fresh.length > 0) this.emit("receipted", { job: job.id, seqs: fresh, failed });
     this.emit("progress", { job: job.id, ...job.progress() });
     if (job.complete) this.finish(job, false);
@@ -320,7 +304,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const now = performance.now();
     // Now and then announce running jobs again, through every worker: a sink that restarted
     // learns their totals (it reports each job once).
-    const announce = this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => this.jobStart(j)) : [];
+    const announce =
+      this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => encode(j.startMessage())) : [];
     for (const w of [...this.workers.values()]) {
       if (now - w.lastSeen > this.o.heartbeatTimeoutMs) {
         this.lose(w, "timeout");
@@ -331,30 +316,21 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
   }
 
-  private jobStart(job: JobState<WorkerEntry>): Buffer {
-    return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
-  }
-
   private lose(w: WorkerEntry, reason: WorkerLostReason): void {
     if (!this.workers.remove(w)) return;
     let requeued = 0;
     const touched: JobState<WorkerEntry>[] = [];
     for (const [job, seqs] of w.takeAll()) {
-      for (const seq of seqs) {
-        // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
-        const r = job.requeueTask(seq, this.o.maxAttempts, reason !== "replaced");
-        if (r === "requeued") {
-          requeued++;
-          this.counters.requeued++;
-        } else if (r === "abandoned") {
-          this.counters.abandoned++;
-        }
-      }
+      // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
+      const r = job.requeueAll(seqs, this.o.maxAttempts, reason !== "replaced");
+      requeued += r.requeued;
+      this.counters.requeued += r.requeued;
+      this.counters.abandoned += r.abandoned;
       touched.push(job);
     }
     if (reason === "bye") this.logger.info?.("worker left", { worker: w.name, requeued });
     else this.logger.warn?.("worker lost", { worker: w.name, reason, requeued });
-    this.emit("worker-lost", { ...this.info(w), reason, requeued });
+    this.emit("worker-lost", { ...w.info(), reason, requeued });
     for (const job of touched) if (!job.finished && job.complete) this.finish(job, false);
     this.dispatch();
   }
@@ -367,22 +343,10 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       for (const w of this.workers.values()) w.dropJob(job);
     }
     if (!this.closed) {
-      const end = encode({
-        t: "job-end",
-        job: job.id,
-        total: job.total,
-        done: job.receipted,
-        failed: job.failed,
-        cancelled,
-        at: Date.now(),
-      });
+      const end = encode(job.endMessage(cancelled));
       for (const w of this.workers.values()) this.sendTo(w, end);
     }
     this.logger.info?.("job finished", { job: job.id, receipted: job.receipted, cancelled });
     this.emit("job-done", report);
-  }
-
-  private info(w: WorkerEntry): WorkerInfo {
-    return { worker: w.name, capacity: w.capacity, peer: w.peer };
   }
 }

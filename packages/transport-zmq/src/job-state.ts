@@ -204,9 +204,31 @@ export class JobState<Owner extends Holder> {
     return { kind: "receipted", holder };
   }
 
-  /** Adds receipted tasks whose result was an error (as the sink counted them). */
-  addFailed(n: number): void {
-    this.counts.failed += n;
+  /**
+   * A receipt message's seqs relayed by `from` (see {@link receipt}): the seqs newly receipted with
+   * who held each, the seqs out of range, and how many `from` does not hold. `failed` of the new
+   * ones (at most) were errors.
+   */
+  receiptAll(
+    seqs: readonly number[],
+    from: Owner,
+    failed = 0,
+  ): { fresh: number[]; holders: Owner[]; failed: number; outOfRange: number[]; notHeld: number } {
+    const fresh: number[] = [];
+    const holders: Owner[] = [];
+    const outOfRange: number[] = [];
+    let notHeld = 0;
+    for (const seq of seqs) {
+      const v = this.receipt(seq, from);
+      if (v.kind === "receipted") {
+        fresh.push(seq);
+        holders.push(v.holder);
+      } else if (v.kind === "out-of-range") outOfRange.push(seq);
+      else if (v.kind === "not-held") notHeld++;
+    }
+    const newlyFailed = Math.min(failed, fresh.length);
+    this.counts.failed += newlyFailed;
+    return { fresh, holders, failed: newlyFailed, outOfRange, notHeld };
   }
 
   /**
@@ -227,6 +249,40 @@ export class JobState<Owner extends Holder> {
     this.requeue.push(seq);
     this.counts.requeued++;
     return "requeued";
+  }
+
+  /** Puts back (or abandons) every seq of a lost holder; see {@link requeueTask}. */
+  requeueAll(
+    seqs: Iterable<number>,
+    maxAttempts: number,
+    charge: boolean,
+  ): { requeued: number; abandoned: number } {
+    let requeued = 0;
+    let abandoned = 0;
+    for (const seq of seqs) {
+      const r = this.requeueTask(seq, maxAttempts, charge);
+      if (r === "requeued") requeued++;
+      else if (r === "abandoned") abandoned++;
+    }
+    return { requeued, abandoned };
+  }
+
+  /** The `job-start` message workers relay to the sink. */
+  startMessage(): Extract<MessageBody, { t: "job-start" }> {
+    return { t: "job-start", job: this.id, total: this.total, at: this.startedAtEpoch };
+  }
+
+  /** The `job-end` message workers relay to the sink. */
+  endMessage(cancelled: boolean): Extract<MessageBody, { t: "job-end" }> {
+    return {
+      t: "job-end",
+      job: this.id,
+      total: this.total,
+      done: this.counts.receipted,
+      failed: this.counts.failed,
+      cancelled,
+      at: Date.now(),
+    };
   }
 
   progress(): JobProgress {

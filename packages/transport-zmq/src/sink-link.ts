@@ -8,8 +8,8 @@ import {
   createWorkerDealer,
   Loops,
   readMessages,
-  watchLink,
   type WorkerLinkContext,
+  watchLink,
 } from "./worker-socket.js";
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from "@uptime/protocol/check";
 import { CreditWindow } from "./credit-window.js";
 import { DispatcherLink } from "./dispatcher-link.js";
 import { TypedEmitter } from "./emitter.js";
-import { RateLimitedWarn, silentLogger } from "./rate-limited-warn.js";
+import { RateLimitedWarn } from "./rate-limited-warn.js";
 import { SinkLink } from "./sink-link.js";
 import { RejectCounter } from "./socket-util.js";
 import { TaskInbox } from "./task-inbox.js";
@@ -58,7 +58,7 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
     super();
     const o = resolveWorkerLinkOptions(options);
     const curve = resolveWorkerCurve(options.curve);
-    this.logger = options.logger ?? silentLogger;
+    this.logger = o.logger;
     const warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("worker", warn, (info) => this.emit("reject", info));
     this.ctx = { o, curve, logger: this.logger, warn, rejects: this.rejects };

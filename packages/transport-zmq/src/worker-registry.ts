@@ -1,3 +1,4 @@
+import type { WorkerInfo } from "./dispatcher-types.js";
 import type { Holder, JobState } from "./job-state.js";
 
 /**
@@ -33,6 +34,11 @@ export class WorkerEntry implements Holder {
   /** Tasks it holds (sent, not receipted). */
   get inFlight(): number {
     return this.heldCount;
+  }
+
+  /** As the dispatcher's events show it. */
+  info(): WorkerInfo {
+    return { worker: this.name, capacity: this.capacity, peer: this.peer };
   }
 
   /** A new `ready` on the same connection: capacity, cap and credit start over. */

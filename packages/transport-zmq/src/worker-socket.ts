@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "@uptime/protocol/check";
 import { decode, type Message } from "@uptime/protocol";
+import type { Logger } from "@uptime/protocol/check";
 import * as zmq from "zeromq";
 import { applyCurveClient } from "./curve.js";
 import type { RateLimitedWarn } from "./rate-limited-warn.js";
