@@ -1,5 +1,5 @@
 import type { MessageBody } from "@uptime/protocol";
-import type { Logger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
 import type { RejectInfo } from "./socket-util.js";
 
 /** CURVE keys of a worker: its own pair and the public keys of the servers it connects to. */
