@@ -9,8 +9,8 @@ export interface TaskLink {
   tasks(): AsyncIterable<Task>;
   sendResult(result: ResultBody): Promise<void>;
   release(task: { job: string; seq: number }): void;
-  on(event: "stop", listener: (m: { job?: string; reason: string }) => void): unknown;
-  off(event: "stop", listener: (m: { job?: string; reason: string }) => void): unknown;
+  on(event: "stop", listener: (m: { job: string; reason: string }) => void): unknown;
+  off(event: "stop", listener: (m: { job: string; reason: string }) => void): unknown;
 }
 
 /**
@@ -56,8 +56,7 @@ export async function serveTasks(
   const running = new Map<Task, AbortController>();
   let waiting: Task | undefined;
   let waitingStopped = false;
-  const onStop = (m: { job?: string }) => {
-    if (m.job === undefined) return;
+  const onStop = (m: { job: string }) => {
     if (waiting?.job === m.job) waitingStopped = true;
     for (const [task, ac] of running) if (task.job === m.job) ac.abort();
   };

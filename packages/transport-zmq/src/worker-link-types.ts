@@ -67,7 +67,7 @@ export type WorkerLinkEvents = {
   connected: [];
   /** The dispatcher link was lost; `held` tasks were in hand (0: nothing at stake, e.g. the sender finished and left). */
   disconnected: [{ reason: string; held: number }];
-  stop: [{ job?: string; reason: string }];
+  stop: [{ job: string; reason: string }];
   "auth-error": [{ link: "dispatcher" | "sink"; error: Error }];
   reject: [RejectInfo];
 };

@@ -201,10 +201,6 @@ export class WorkerLink extends TypedEmitter<WorkerLinkEvents> {
   }
 
   private onStop(msg: Extract<Message, { t: "stop" }>): void {
-    if (msg.job === undefined) {
-      this.emit("stop", { reason: msg.reason });
-      return;
-    }
     let dropped = 0;
     for (const t of this.inbox.queuedOf(msg.job)) if (this.credit.forget(t.job, t.seq)) dropped++;
     if (dropped > 0) this.credit.grant(dropped);
