@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { setMaxListeners } from "node:events";
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { describeValue } from "@uptime/protocol/check";
@@ -13,8 +14,9 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { AgentKeySelection, loadPublicKeyBlob } from "./identity-selection.js";
 import { JumpHosts, withHop } from "./jump.js";
-import { type IdentitySet, loadIdentities } from "./keys.js";
+import { defaultIdentityFiles, type IdentitySet, loadIdentities } from "./keys.js";
 import { KnownHosts, knownHostsName, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
 import { checkCallOptions, resolveOptions } from "./options.js";
@@ -125,6 +127,24 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     }
     return set;
   };
+  // The configured identity files' public keys (base64), which agent keys are preferred (IdentitiesOnly: kept).
+  const publicKeySets = new Map<string, ReadonlySet<string>>();
+  const publicKeysFor = (files: string[]): ReadonlySet<string> => {
+    const paths =
+      files.length > 0 ? files : (opts.identityFiles ?? defaultIdentityFiles().filter((p) => existsSync(p)));
+    const key = paths.join("\0");
+    let set = publicKeySets.get(key);
+    if (!set) {
+      const blobs = new Set<string>();
+      for (const path of paths) {
+        const blob = loadPublicKeyBlob(path);
+        if (blob) blobs.add(blob.toString("base64"));
+      }
+      set = blobs;
+      publicKeySets.set(key, set);
+    }
+    return set;
+  };
   const knownHostsSets = new Map<string, KnownHosts>();
   const knownHostsFor = (r: ResolvedTarget): KnownHosts | undefined => {
     const policy = r.hostKeyPolicy ?? opts.hostKeyPolicy;
@@ -169,6 +189,13 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     const { identities, problems } = identitiesFor(r.identityFiles);
     const knownHosts = knownHostsFor(r);
     const hostKeyName = r.hostKeyAlias ?? knownHostsName(r.hostname, r.port);
+    const agent = agentFor(r.identityAgent === false ? undefined : (r.identityAgent ?? opts.agent));
+    // As OpenSSH: agent keys of the configured identity files first; IdentitiesOnly drops only the others.
+    const filePublicKeys = agent ? publicKeysFor(r.identityFiles) : undefined;
+    const agentKeys =
+      filePublicKeys && (r.identitiesOnly || filePublicKeys.size > 0)
+        ? new AgentKeySelection(filePublicKeys, r.identitiesOnly)
+        : undefined;
     return openConnection(
       {
         poolKey: poolKeyOf(r),
@@ -183,11 +210,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
             : undefined,
         connectTimeoutMs: r.connectTimeoutMs ?? opts.connectTimeoutMs,
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
-        agent: agentFor(
-          r.identityAgent === false
-            ? undefined
-            : (r.identityAgent ?? (r.identitiesOnly ? undefined : opts.agent)),
-        ),
+        agent,
+        agentKeys,
         identities,
         identityProblems: problems,
         hostKeyAlgorithms: knownHosts
