@@ -115,6 +115,13 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   };
   const defaultIdentities = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const sshConfig = sshConfigFor(opts.sshConfig, logger);
+  // Below ssh_config: the library's options (then OpenSSH's defaults, filled in by the resolution).
+  const resolveDefaults = {
+    username: opts.username,
+    port: opts.port,
+    ...(opts.knownHosts !== undefined ? { userKnownHostsFiles: [opts.knownHosts] } : {}),
+    ...(opts.globalKnownHosts !== undefined ? { globalKnownHostsFiles: opts.globalKnownHosts } : {}),
+  };
   // ssh_config may name other key files and known_hosts files per host: each set is loaded once.
   const identitySets = new Map<string, IdentitySet>();
   const identitiesFor = (files: string[]): IdentitySet => {
@@ -149,11 +156,12 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   const knownHostsFor = (r: ResolvedTarget): KnownHosts | undefined => {
     const policy = r.hostKeyPolicy ?? opts.hostKeyPolicy;
     if (policy === "off") return undefined;
-    const files = [...(r.userKnownHostsFiles ?? [opts.knownHosts]), ...(r.globalKnownHostsFiles ?? [])];
-    const key = `${policy}\0${files.join("\0")}`;
+    const user = r.userKnownHostsFiles;
+    const global = r.globalKnownHostsFiles;
+    const key = `${policy}\0${user.join("\0")}\0\0${global.join("\0")}`;
     let kh = knownHostsSets.get(key);
     if (!kh) {
-      kh = new KnownHosts(files, policy, logger);
+      kh = new KnownHosts(user, policy, logger, global);
       knownHostsSets.set(key, kh);
     }
     return kh;
@@ -231,7 +239,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         ...(t.user !== undefined ? { user: t.user } : {}),
         ...(t.port !== undefined ? { port: t.port } : {}),
       },
-      { username: opts.username, port: opts.port },
+      resolveDefaults,
     );
   };
 
@@ -369,7 +377,7 @@ export function createProbe(options: ProbeOptions = {}): Probe {
           ...(target.user !== undefined ? { user: target.user } : {}),
           ...(target.port !== undefined ? { port: target.port } : {}),
         },
-        { username: opts.username, port: opts.port },
+        resolveDefaults,
       );
       if (opts.jump) resolved = { ...resolved, jump: opts.jump, proxyCommand: undefined };
       summary = summarize(resolved);

@@ -28,10 +28,17 @@ export interface ResolvedTarget {
   proxyCommand: string | undefined;
   connectTimeoutMs: number | undefined;
   hostKeyPolicy: HostKeyPolicy | undefined;
-  /** `UserKnownHostsFile` (undefined when not set: the probe's knownHosts applies; empty for `none`). */
-  userKnownHostsFiles: string[] | undefined;
-  /** `GlobalKnownHostsFile` (read only); undefined when not set. */
-  globalKnownHostsFiles: string[] | undefined;
+  /**
+   * `UserKnownHostsFile`, tokens and `~` expanded: read in order, accept-new appends to the first; empty for
+   * `none`. Not set: the probe's `knownHosts`, else OpenSSH's default `~/.ssh/known_hosts ~/.ssh/known_hosts2`.
+   */
+  userKnownHostsFiles: string[];
+  /**
+   * `GlobalKnownHostsFile` (`~` expanded, no tokens, as OpenSSH): read after the user files, never written;
+   * empty for `none`. Not set: the probe's `globalKnownHosts`, else `/etc/ssh/ssh_known_hosts
+   * /etc/ssh/ssh_known_hosts2`.
+   */
+  globalKnownHostsFiles: string[];
   /** `HostKeyAlias`: the name looked up in known_hosts instead of `hostname`. */
   hostKeyAlias: string | undefined;
 }
@@ -40,7 +47,22 @@ export interface ResolvedTarget {
 export interface ResolveDefaults {
   username: string;
   port: number;
+  /** @default {@link defaultUserKnownHostsFiles} */
+  userKnownHostsFiles?: string[];
+  /** @default {@link DEFAULT_GLOBAL_KNOWN_HOSTS_FILES} */
+  globalKnownHostsFiles?: string[];
 }
+
+/** OpenSSH's UserKnownHostsFile when ssh_config names none: `~/.ssh/known_hosts ~/.ssh/known_hosts2`. */
+export function defaultUserKnownHostsFiles(home = homedir()): string[] {
+  return [join(home, ".ssh", "known_hosts"), join(home, ".ssh", "known_hosts2")];
+}
+
+/** OpenSSH's GlobalKnownHostsFile when ssh_config names none. */
+export const DEFAULT_GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = [
+  "/etc/ssh/ssh_known_hosts",
+  "/etc/ssh/ssh_known_hosts2",
+];
 
 interface Directive {
   key: string;
@@ -365,7 +387,10 @@ export class SshConfig {
    * Cached per (name, user, port).
    */
   resolve(name: string, given: { user?: string; port?: number }, defaults: ResolveDefaults): ResolvedTarget {
-    const cacheKey = `${given.user ?? ""}@${name}:${given.port ?? ""}/${defaults.username}:${defaults.port}`;
+    const cacheKey =
+      `${given.user ?? ""}@${name}:${given.port ?? ""}/${defaults.username}:${defaults.port}` +
+      (defaults.userKnownHostsFiles ? `/${defaults.userKnownHostsFiles.join("\0")}` : "") +
+      (defaults.globalKnownHostsFiles ? `//${defaults.globalKnownHostsFiles.join("\0")}` : "");
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const resolved = this.compute(name, given, defaults);
@@ -469,16 +494,17 @@ export class SshConfig {
       hostKeyPolicy: strict === undefined ? undefined : HOST_KEY_POLICIES[strict],
       userKnownHostsFiles:
         userKnown === undefined
-          ? undefined
+          ? (defaults.userKnownHostsFiles ?? defaultUserKnownHostsFiles())
           : userKnown[0]?.toLowerCase() === "none"
             ? []
             : userKnown.map(path),
+      // OpenSSH expands `~` in these but no %-tokens.
       globalKnownHostsFiles:
         globalKnown === undefined
-          ? undefined
+          ? (defaults.globalKnownHostsFiles ?? [...DEFAULT_GLOBAL_KNOWN_HOSTS_FILES])
           : globalKnown[0]?.toLowerCase() === "none"
             ? []
-            : globalKnown.map(path),
+            : globalKnown.map(expandPath),
       hostKeyAlias: get("hostkeyalias"),
     };
   }
@@ -544,6 +570,10 @@ export interface ResolveTargetOptions {
   username?: string;
   /** As {@link ProbeOptions.port}. */
   port?: number;
+  /** As {@link ProbeOptions.knownHosts}. */
+  knownHosts?: string;
+  /** As {@link ProbeOptions.globalKnownHosts}. */
+  globalKnownHosts?: string[];
   logger?: ProbeLogger;
 }
 
@@ -576,6 +606,11 @@ export function resolveTarget(target: string | Target, options: ResolveTargetOpt
   return sshConfigFor(options.sshConfig, options.logger).resolve(
     t.host,
     { ...(t.user !== undefined ? { user: t.user } : {}), ...(t.port !== undefined ? { port: t.port } : {}) },
-    { username: options.username ?? localUser(), port: options.port ?? 22 },
+    {
+      username: options.username ?? localUser(),
+      port: options.port ?? 22,
+      ...(options.knownHosts !== undefined ? { userKnownHostsFiles: [options.knownHosts] } : {}),
+      ...(options.globalKnownHosts !== undefined ? { globalKnownHostsFiles: options.globalKnownHosts } : {}),
+    },
   );
 }

@@ -81,6 +81,17 @@ Host strict
   StrictHostKeyChecking yes
   ConnectTimeout none
 `,
+  knownhosts: () => `
+Host kh-tokens
+  HostName KH.Example.com
+  UserKnownHostsFile ~/.ssh/kh_%h_%p %d/kh2_%r
+Host kh-global-only
+  GlobalKnownHostsFile ~/global_kh /g/%h
+Host kh-user-only
+  UserKnownHostsFile /fleet/known_hosts
+Host kh-global-none
+  GlobalKnownHostsFile none
+`,
   include: (d) => `
 Include ${d}/inc/*.conf
 Host after-include
@@ -130,6 +141,12 @@ const CASES: [config: string, args: string[]][] = [
   ["proxy", ["carol@agent-path"]],
   ["proxy", ["kh-none"]],
   ["proxy", ["strict"]],
+  ["knownhosts", ["kh-tokens"]],
+  ["knownhosts", ["kh-tokens", "-p", "2022"]],
+  ["knownhosts", ["kh-global-only"]],
+  ["knownhosts", ["kh-user-only"]],
+  ["knownhosts", ["kh-global-none"]],
+  ["knownhosts", ["no-known-hosts-lines"]],
   ["include", ["inc-a"]],
   ["include", ["inc-b"]],
   ["include", ["after-include"]],
@@ -225,18 +242,10 @@ function oracle(file: string, args: string[]): Omit<ResolvedTarget, "host"> {
           : strict === "accept-new"
             ? "accept-new"
             : undefined,
-    userKnownHostsFiles:
-      userKnown === `${home}/.ssh/known_hosts ${home}/.ssh/known_hosts2`
-        ? undefined
-        : userKnown === "none"
-          ? []
-          : userKnown.split(" "),
-    globalKnownHostsFiles:
-      globalKnown === "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"
-        ? undefined
-        : globalKnown === "none"
-          ? []
-          : globalKnown.split(" "),
+    // ssh -G prints the user files expanded (its defaults included); the global ones as written, to which
+    // OpenSSH applies `~` only when it reads them.
+    userKnownHostsFiles: userKnown === "none" ? [] : userKnown.split(" "),
+    globalKnownHostsFiles: globalKnown === "none" ? [] : globalKnown.split(" ").map(tilde),
     hostKeyAlias: one("hostkeyalias"),
   };
 }
