@@ -243,6 +243,17 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     );
   };
 
+  const jumpChains = new Map<string, string[]>();
+  const jumpChainOf = (jump: string[]): string[] => {
+    const key = jump.join(",");
+    let chain = jumpChains.get(key);
+    if (!chain) {
+      chain = sshConfig.jumpChain(jump, resolveDefaults);
+      jumpChains.set(key, chain);
+    }
+    return chain;
+  };
+
   // Bastions: one authenticated connection per hop carries many targets' channels.
   const jumps = new JumpHosts(
     { channelsPerConnection: opts.jumpChannels, idleTimeoutMs: opts.pool?.idleTimeoutMs ?? 60_000 },
@@ -380,6 +391,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         resolveDefaults,
       );
       if (opts.jump) resolved = { ...resolved, jump: opts.jump, proxyCommand: undefined };
+      // The first hop's own ProxyJump comes before it, as with ssh (a loop fails here, with LOCAL).
+      if (resolved.jump) resolved = { ...resolved, jump: jumpChainOf(resolved.jump) };
       summary = summarize(resolved);
     } catch (err) {
       return fail(new ProbeError("LOCAL", (err as Error).message, { cause: err }));

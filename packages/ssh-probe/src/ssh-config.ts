@@ -399,6 +399,43 @@ export class SshConfig {
     return resolved;
   }
 
+  /**
+   * The hops a ProxyJump (or `ssh -J`) list goes through, first hop first, as OpenSSH builds them: ssh reaches the
+   * first hop with that hop's own ssh_config, so the first hop's own ProxyJump (and, in turn, its first hop's)
+   * comes before it; later hops are reached through the chain, and their own ProxyJump does not apply.
+   *
+   * @throws TypeError for a loop (a hop reached through itself) or a hop that is not `[user@]host[:port]`.
+   */
+  jumpChain(jump: readonly string[], defaults: ResolveDefaults): string[] {
+    let chain = [...jump];
+    const seen = new Set<string>();
+    const path: string[] = [];
+    for (;;) {
+      const first = chain[0];
+      if (first === undefined) return chain;
+      const t = parseTarget(first);
+      const r = this.resolve(
+        t.host,
+        {
+          ...(t.user !== undefined ? { user: t.user } : {}),
+          ...(t.port !== undefined ? { port: t.port } : {}),
+        },
+        defaults,
+      );
+      const key = `${r.user}@${r.hostname}:${r.port}`;
+      path.push(first);
+      if (seen.has(key) || chain.length > MAX_JUMP_HOPS) {
+        throw new TypeError(
+          `ssh_config: ProxyJump loop: ${path.map((h) => `"${h}"`).join(" is reached through ")}` +
+            (seen.has(key) ? "" : ` (more than ${MAX_JUMP_HOPS} hops)`),
+        );
+      }
+      seen.add(key);
+      if (!r.jump) return chain;
+      chain = [...r.jump, ...chain];
+    }
+  }
+
   private compute(
     name: string,
     given: { user?: string; port?: number },
@@ -509,6 +546,9 @@ export class SshConfig {
     };
   }
 }
+
+/** Longest ProxyJump chain followed before it is taken for a loop. */
+const MAX_JUMP_HOPS = 32;
 
 function mergeSorted(a: number[], b: number[]): number[] {
   const out: number[] = [];
