@@ -49,6 +49,10 @@ Match user root,admin host h*
   Port 1002
 Match !host nomatch-* user someone-else
   Port 1003
+Match originalhost ALIAS3
+  Port 1004
+Match host MIXED.example.com
+  Port 1005
 Match exec "false"
   User never
 Match localuser nobody-here
@@ -92,6 +96,45 @@ Host kh-user-only
 Host kh-global-none
   GlobalKnownHostsFile none
 `,
+  final: () => `
+Host web1
+  HostName 10.1.2.3
+Match final host 10.1.*
+  User final-user
+# In the final pass Host patterns see the hostname.
+Host 10.1.2.3
+  Port 4444
+Match canonical
+  ConnectTimeout 9
+Match !final
+  IdentityFile ~/.ssh/first_pass
+Match final
+  IdentityFile ~/.ssh/first_pass
+  IdentityFile ~/.ssh/final_pass
+  HostName never-applies
+Match final originalhost web1
+  StrictHostKeyChecking accept-new
+Host late
+  HostName late.example.com
+Match final user late-*
+  Port 5555
+Host late
+  User late-user
+`,
+  canonical: () => `
+Host c1
+  CanonicalizeHostname yes
+  HostName 10.9.9.9
+Match canonical
+  Port 3003
+Match canonical
+  User never-canonical
+Host dup
+  IdentityFile ~/.ssh/dup
+Host *
+  IdentityFile ~/.ssh/dup
+  Port 2
+`,
   include: (d) => `
 Include ${d}/inc/*.conf
 Host after-include
@@ -132,6 +175,8 @@ const CASES: [config: string, args: string[]][] = [
   ["match", ["someone-else@x"]],
   ["match", ["someone-else@nomatch-1"]],
   ["match", ["plain"]],
+  ["match", ["alias3"]],
+  ["match", ["mixed.EXAMPLE.com"]],
   ["proxy", ["pc"]],
   ["proxy", ["bob@pc", "-p", "2201"]],
   ["proxy", ["pj"]],
@@ -147,6 +192,14 @@ const CASES: [config: string, args: string[]][] = [
   ["knownhosts", ["kh-user-only"]],
   ["knownhosts", ["kh-global-none"]],
   ["knownhosts", ["no-known-hosts-lines"]],
+  ["final", ["web1"]],
+  ["final", ["WEB1"]],
+  ["final", ["10.1.2.3"]],
+  ["final", ["other"]],
+  ["final", ["late"]],
+  ["canonical", ["c2"]],
+  ["canonical", ["dup"]],
+  ["canonical", ["c1"]],
   ["include", ["inc-a"]],
   ["include", ["inc-b"]],
   ["include", ["after-include"]],
@@ -280,6 +333,20 @@ describe("loadSshConfig", () => {
     expect(warnings.filter((w) => /certificatefile/.test(w))).toHaveLength(1);
     expect(warnings.filter((w) => /pkcs11provider/.test(w))).toHaveLength(1);
     expect(config.resolve("a", {}, { username: "me", port: 22 }).user).toBe("me");
+  });
+
+  test("Match canonical/final need no warning; CanonicalizeHostname warns once that names are not canonicalized", () => {
+    const warnings: string[] = [];
+    const file = join(dir, "final-warn.config");
+    writeFileSync(
+      file,
+      "Host a\n  CanonicalizeHostname yes\nMatch !final\n  User first\nMatch final\n  Port 2\nMatch canonical !final\n  Port 3\n",
+    );
+    const config = loadSshConfig([file], { warn: (m) => warnings.push(m) });
+    expect(config.resolve("a", {}, { username: "me", port: 22 })).toMatchObject({ user: "first", port: 2 });
+    config.resolve("b", {}, { username: "me", port: 22 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/CanonicalizeHostname is not supported .* names are not canonicalized/);
   });
 
   test("precedence: the target's user@ and :port, then ssh_config, then the library's options", () => {
