@@ -60,7 +60,8 @@ export interface ProbeOptions {
    */
   port?: number;
   /**
-   * ssh-agent socket path, or `false` for no agent. Agent keys are tried before identity files, as OpenSSH does.
+   * ssh-agent socket path, or `false` for no agent. As OpenSSH: the agent's keys of the configured identity files
+   * first, then its other keys (not with IdentitiesOnly), then the identity files not in the agent.
    * @default process.env.SSH_AUTH_SOCK
    */
   agent?: string | false;
