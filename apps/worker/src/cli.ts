@@ -99,7 +99,7 @@ export const spec = {
       type: "string",
       value: "FILE",
       env: "UPTIME_SSH_KNOWN_HOSTS",
-      description: "OpenSSH known_hosts, accept-new appends here (default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2)",
+      description: "OpenSSH known_hosts, accept-new appends here (default: ~/.ssh/known_hosts{,2})",
     },
     "host-key-policy": {
       type: "string",
