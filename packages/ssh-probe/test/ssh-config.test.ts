@@ -318,6 +318,41 @@ describe("resolveTarget equals ssh -G", () => {
   });
 });
 
+describe("jump chains, as ssh -J builds them", () => {
+  // ssh reaches the first hop with `ssh FIRST` (its own config), later hops with `-J` given: so the chain is the
+  // first hop's own ProxyJump (ssh -G FIRST), recursively, followed by the list.
+  function opensshChain(file: string, jump: string[]): string[] {
+    const out = execFileSync("ssh", ["-G", "-F", file, jump[0]!], { encoding: "utf8" });
+    const own = /^proxyjump (.*)$/m.exec(out)?.[1];
+    return own ? [...opensshChain(file, own.split(",")), ...jump] : jump;
+  }
+
+  test("the first hop's own ProxyJump comes first, recursively; later hops' does not; loops are refused", () => {
+    const file = join(dir, "jump.config");
+    writeFileSync(
+      file,
+      [
+        "Host a\n  ProxyJump x",
+        "Host x\n  ProxyJump ops@y:2200",
+        "Host b\n  ProxyJump never-used",
+        "Host pc\n  ProxyCommand nc %h %p",
+        "Host loop1\n  ProxyJump loop2",
+        "Host loop2\n  ProxyJump other,loop1",
+        "Host other\n  ProxyJump loop1",
+      ].join("\n"),
+    );
+    const config = loadSshConfig([file]);
+    const defaults = { username: "me", port: 22 };
+    for (const jump of [["a", "b"], ["b", "a"], ["x"], ["pc", "a"], ["ops@y:2200", "b"]]) {
+      expect(config.jumpChain(jump, defaults), jump.join(",")).toEqual(opensshChain(file, jump));
+    }
+    expect(config.jumpChain(["a", "b"], defaults)).toEqual(["ops@y:2200", "x", "a", "b"]);
+    expect(() => config.jumpChain(["loop1"], defaults)).toThrow(
+      'ssh_config: ProxyJump loop: "loop1" is reached through "loop2" is reached through "other" is reached through "loop1"',
+    );
+  });
+});
+
 describe("loadSshConfig", () => {
   test("Match exec is refused with one warning; unsupported directives warn once each", () => {
     const warnings: string[] = [];
