@@ -136,6 +136,30 @@ describe("IdentitiesOnly and the agent (real ssh-agent, real sshd)", () => {
     expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message}`).toBe(true);
   });
 
+  test("several IdentityFiles in the agent are offered in the agent's order, not the files' (as ssh)", async () => {
+    // One failed key and sshd closes the connection. The files name the accepted key first, the agent lists A
+    // first: ssh offers A first (pubkey_prepare walks the agent's list) and fails; so must we.
+    const oneTry = await startSshd([accepted.publicKey], ["MaxAuthTries 1"]);
+    onTestFinished(() => oneTry.stop());
+    writeFileSync(knownHosts, `\n${knownHostsLine(`[127.0.0.1]:${oneTry.port}`, oneTry.hostPublicKey)}\n`, {
+      flag: "a",
+    });
+    const config = configFor(oneTry, [
+      "IdentitiesOnly yes",
+      `IdentityFile ${encryptedCopy}`,
+      `IdentityFile ${otherA.privateKeyPath}.pub`,
+    ]);
+    const opensshOk = opensshLogsIn(config);
+    expect(opensshOk).toBe(false);
+    const r = await probeWith(config);
+    expect(r.ok).toBe(opensshOk);
+    // Only the accepted key named: one offer, accepted.
+    const single = configFor(oneTry, ["IdentitiesOnly yes", `IdentityFile ${encryptedCopy}`]);
+    expect(opensshLogsIn(single)).toBe(true);
+    const ok = await probeWith(single);
+    expect(ok.ok, ok.ok ? "" : `${ok.error.code} ${ok.error.message}`).toBe(true);
+  });
+
   test("the IdentityFile's agent key is offered before the agent's others (sshd MaxAuthTries 2)", async () => {
     // Agent order A, C, accepted: offered in that order, A and C use up MaxAuthTries before the accepted key.
     const config = configFor(strictSshd, [`IdentityFile ${encryptedCopy}`]);
