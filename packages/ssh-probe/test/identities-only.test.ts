@@ -86,8 +86,9 @@ function opensshLogsIn(config: string): boolean {
   return r.status === 0;
 }
 
-async function probeWith(config: string) {
+async function probeWith(config: string, warnings: string[] = []) {
   const probe = createProbe({
+    logger: { warn: (m) => warnings.push(m) },
     sshConfig: config,
     agent: agent.socketPath,
     identityFiles: [],
@@ -102,8 +103,11 @@ async function probeWith(config: string) {
 describe("IdentitiesOnly and the agent (real ssh-agent, real sshd)", () => {
   test("IdentitiesOnly yes keeps the agent key of the IdentityFile (its public half read from the encrypted file)", async () => {
     const config = configFor(sshd, ["IdentitiesOnly yes", `IdentityFile ${encryptedCopy}`]);
-    const r = await probeWith(config);
+    const warnings: string[] = [];
+    const r = await probeWith(config, warnings);
     expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message}`).toBe(true);
+    // Its passphrase is not needed, so not asked for: no warning (ssh says nothing either).
+    expect(warnings).toEqual([]);
     expect(opensshLogsIn(config)).toBe(true);
   });
 
