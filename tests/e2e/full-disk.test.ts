@@ -1,7 +1,7 @@
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { fillUp, mountTmpfs } from "@uptime/test-utils";
 import { describe, expect, it } from "vitest";
-import { fillUp, mountTmpfs } from "../../packages/sink-store/test/tmpfs.js";
 import {
   endpoints,
   hostsInOutput,

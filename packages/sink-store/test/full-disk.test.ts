@@ -2,9 +2,9 @@ import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Result } from "@uptime/protocol";
+import { fillUp, mountTmpfs } from "@uptime/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { SinkStore } from "../src/index.js";
-import { fillUp, mountTmpfs } from "./tmpfs.js";
 
 function result(seq: number, job = "j1"): Result {
   return {

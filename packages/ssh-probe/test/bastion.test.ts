@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
 import { createFleetNamespaces, type Fleet, type NsSshd, startNsSshd } from "./helpers/netns.js";
 
 // A real OpenSSH sshd as the bastion, in a namespace linked to ours; a real sshd as the target, in a namespace

@@ -60,6 +60,9 @@ export interface FleetOptions {
   clientKey?: string;
   /** Receives diagnostics. @default none */
   logger?: FleetLogger;
+  /** Each host destroys its first this many TCP connections as soon as it accepts them, before any byte (a
+   * host still starting up, or sshd over `MaxStartups`). @default 0 */
+  dropFirstConnections?: number;
 }
 
 /** One simulated host. */
@@ -99,6 +102,8 @@ export interface Fleet {
   find(target: string): FleetHost | undefined;
   /** Counters since start. */
   stats(): FleetStats;
+  /** Destroys every open connection (the listeners stay), as a host that restarts or a NAT that forgets. */
+  dropConnections(): void;
   /** Stops every listener, drops every connection, removes the temp dir it created. Idempotent. */
   close(): Promise<void>;
 }
@@ -125,6 +130,7 @@ const OPTION_NAMES = [
   "sharedHostKey",
   "clientKey",
   "logger",
+  "dropFirstConnections",
 ] as const satisfies readonly (keyof FleetOptions)[];
 type Unlisted = Exclude<keyof FleetOptions, (typeof OPTION_NAMES)[number]>;
 // A new option in FleetOptions must be added to OPTION_NAMES, or it would be refused as unknown.
@@ -159,6 +165,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   checkKnownKeys(options, OPTION_NAMES);
   const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
   const { user = "fleet", holdCapMs = 60_000, firstIndex = 0, behaviours, logger } = options;
+  const { dropFirstConnections = 0 } = options;
   if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);
   const first = parseLoopback(firstAddress);
   if (first === undefined) fail("firstAddress", "a 127.x.y.z address not ending in .0 or .255", firstAddress);
@@ -175,6 +182,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     if (options[key] !== undefined && typeof options[key] !== "string") {
       fail(key, "an OpenSSH private key string", options[key]);
     }
+  }
+  if (!isInt(dropFirstConnections, 0, 1_000_000)) {
+    fail("dropFirstConnections", "a whole number >= 0", dropFirstConnections);
   }
   if (!isInt(holdCapMs, 1, 3_600_000)) fail("holdCapMs", "a whole number of ms from 1 to 3600000", holdCapMs);
   if (typeof user !== "string" || !/^[A-Za-z0-9._-]+$/.test(user)) fail("user", "a plain user name", user);
@@ -235,7 +245,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     : (await hostPublicKeys(firstIndex, count)).map((pub) => ed25519PublicLine(pub));
   for (const h of hosts) h.hostPublicKey = sharedKey?.publicLine ?? publicLines![h.index - firstIndex]!;
   const clientKey = withOption("clientKey", () => createClientKey(options.clientKey));
-  const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
+  const stats: FleetStats = {
+    connections: 0,
+    open: 0,
+    authOk: 0,
+    authFailed: 0,
+    execs: 0,
+    maxPreAuth: 0,
+  };
   const sockets = new Set<Socket>();
   const debug = (message: string): void => logger?.debug?.(message);
   // One ssh2 server per host key: it holds the parsed key and the algorithm offer; listeners only inject sockets.
@@ -258,7 +275,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     clientKey,
     latencyMs,
     holdCapMs,
+    dropFirst: dropFirstConnections,
     stats,
+    preAuth: 0,
     sockets,
     debug,
     inject: (socket, index, alternate) => serverFor(index, alternate).injectSocket(socket),
@@ -277,7 +296,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         batch.map(
           (host) =>
             new Promise<void>((resolve, reject) => {
-              const runtime = { index: host.index, behaviour: host.behaviour, expected: host.expected };
+              const runtime = {
+                index: host.index,
+                behaviour: host.behaviour,
+                expected: host.expected,
+                accepted: 0,
+              };
               const server = createServer((socket) => handleSocket(ctx, runtime, socket));
               listeners.push(server);
               server.once("error", (err: NodeJS.ErrnoException) => {
@@ -348,6 +372,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       return byAddressPort.get(hostPort);
     },
     stats: () => ({ ...stats }),
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+    },
     close() {
       closing ??= (async () => {
         await closeListeners();

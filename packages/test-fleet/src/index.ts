@@ -1,4 +1,4 @@
-export type { FleetAgent } from "./agent.js";
+export type { AgentOptions, FleetAgent } from "./agent.js";
 export { startAgent } from "./agent.js";
 export type { Behaviour } from "./behaviours.js";
 export {
