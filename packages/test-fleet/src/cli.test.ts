@@ -93,6 +93,10 @@ test("bad flags exit 2 with a clear message", async () => {
     expect(await exited(cli.child)).toBe(2);
     expect(cli.stderr()).toMatch(/--hosts|teleport|nope/);
   }
+  // A value startFleet refuses (an option error, code INVALID_OPTION) is a usage error too.
+  const cli = startCli(["--hosts", "2", "--first-address", "10.0.0.1"]);
+  expect(await exited(cli.child)).toBe(2);
+  expect(cli.stderr()).toContain("firstAddress");
 });
 
 test("--processes splits one fleet over several processes sharing keys and files", async () => {
