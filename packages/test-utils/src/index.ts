@@ -1,6 +1,7 @@
 export { activeHandles, settleHandles } from "./handles.js";
 export type { KeyFiles } from "./keys.js";
 export { knownHostsLine, sshKeygen } from "./keys.js";
+export { sampleResult } from "./results.js";
 export type { Sshd } from "./sshd.js";
 export { findSshd, startSshd } from "./sshd.js";
 export { makeTempDir, tempDir } from "./temp.js";
