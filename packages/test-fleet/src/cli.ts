@@ -4,7 +4,8 @@ import { EXIT, exitCodeFor, UsageError } from "@uptime/cli-kit";
 import { type FleetAgent, startAgent } from "./agent.js";
 import { BEHAVIOURS, type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
 import { HOSTS_PER_PROCESS, type RunningShards, SHARD_ENV, startShards } from "./cli-shards.js";
-import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
+import { type Fleet, startFleet } from "./fleet.js";
+import type { FleetOptions } from "./fleet-options.js";
 
 const USAGE = `Usage: uptime-test-fleet --hosts N [options]
 
