@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, tempDir } from "@uptime/test-utils";
+import { freePort, tempDir, waitFor } from "@uptime/test-utils";
 import { afterAll, onTestFinished } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -174,6 +174,15 @@ export async function hostsInOutput(file: string): Promise<string[]> {
     .split("\n")
     .filter(Boolean)
     .map((l) => /host: ([^,]+),/.exec(l)?.[1] ?? `?${l}`);
+}
+
+/** Resolves once `file` holds at least `n` result lines; fails after `ms`. */
+export async function waitForLines(file: string, n: number, ms = 30_000): Promise<void> {
+  await waitFor(async () => (await hostsInOutput(file)).length >= n, {
+    timeoutMs: ms,
+    intervalMs: 50,
+    what: `${n} lines in ${file}`,
+  });
 }
 
 export { readFile, writeFile };

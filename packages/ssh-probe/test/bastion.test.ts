@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "@uptime/test-utils";
+import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen, waitFor } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
@@ -117,9 +117,10 @@ describe("ProxyJump through a real OpenSSH bastion", () => {
     const r = await probe.probe("web");
     expect(r.ok).toBe(true);
     expect(probe.stats().open).toBe(1);
-    const until = Date.now() + 10_000;
-    while (probe.stats().open > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
-    expect(probe.stats().open).toBe(0);
+    await waitFor(() => probe.stats().open === 0, {
+      timeoutMs: 10_000,
+      what: "the idle connection to close",
+    });
   });
 
   test("a two-hop chain", async () => {
