@@ -1,22 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Result } from "@uptime/protocol";
-import { sampleResult } from "@uptime/test-utils";
-import { afterEach, describe, expect, it } from "vitest";
+import { sampleResult, tempDir } from "@uptime/test-utils";
+import { describe, expect, it } from "vitest";
 import { formatResult } from "./format.js";
 import { SinkStore } from "./store.js";
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-async function tempDir() {
-  const d = await mkdtemp(join(tmpdir(), "sink-store-"));
-  dirs.push(d);
-  return d;
-}
 
 describe("formats", () => {
   it("text is the original's line format", () => {
@@ -43,7 +32,7 @@ describe("formats", () => {
 
 describe("SinkStore", () => {
   it("stores each (job, seq) once, also across a restart", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     const out = new PassThrough();
     let s = await SinkStore.open({ outFile, format: "text", print: false, out });
@@ -65,7 +54,7 @@ describe("SinkStore", () => {
   });
 
   it("cuts output written after the last journal commit (a sink killed between the two writes)", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.ndjson");
     const s = await SinkStore.open({ outFile, format: "ndjson", print: false });
     await s.writeFresh([sampleResult(0), sampleResult(1)]);
@@ -94,7 +83,7 @@ describe("SinkStore", () => {
   });
 
   it("journals one line per job of a batch, and still reads a journal of one line per result", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     let s = await SinkStore.open({ outFile, format: "text", print: false });
     await s.writeFresh([sampleResult(0), sampleResult(1), sampleResult(0, true, "j2"), sampleResult(2)]);
@@ -124,7 +113,7 @@ describe("SinkStore", () => {
   });
 
   it("writes the CSV header once", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.csv");
     let s = await SinkStore.open({ outFile, format: "csv", print: false });
     await s.writeFresh([sampleResult(0)]);
@@ -140,7 +129,7 @@ describe("SinkStore", () => {
 
 describe("SinkStore with a record file", () => {
   it("writes every result to both, journals both lengths, and recovers both after a crash", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     const recordFile = join(dir, "record.ndjson");
     const s = await SinkStore.open({ outFile, recordFile, format: "text", print: false });
@@ -184,7 +173,7 @@ describe("SinkStore with a record file", () => {
   });
 
   it("without an OUTFILE the record is the durable store (its own journal)", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const recordFile = join(dir, "record.ndjson");
     const out = new PassThrough();
     let printed = "";
