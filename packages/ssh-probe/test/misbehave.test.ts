@@ -53,8 +53,9 @@ describe("a server that misbehaves yields its code and releases everything", () 
   });
 
   test("streams output forever: OUTPUT_TOO_LARGE once past the cap", async () => {
-    // The same endless stream, with a cap it passes within the command timeout.
-    await expectCode("stream-forever", "OUTPUT_TOO_LARGE", { maxOutputBytes: 64 });
+    // The same endless stream (a ~70-byte line every 100 ms) with a 200-byte cap: cut after a few lines, long
+    // before the command timeout.
+    await expectCode("stream-forever", "OUTPUT_TOO_LARGE", { maxOutputBytes: 200, commandTimeoutMs: 4000 });
   });
 
   test("sends 1 MiB: OUTPUT_TOO_LARGE at the default 64 KiB cap", async () => {
