@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { knownHostsLine, sshKeygen, startSshd } from "@uptime/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { knownHostsLine, sshKeygen } from "../../packages/ssh-probe/test/helpers/keys.js";
-import { startSshd } from "../../packages/ssh-probe/test/helpers/sshd.js";
 import { BIN, endpoints, readFile, runApp, tempDir, writeFile } from "./harness.js";
 
 describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", () => {

@@ -13,6 +13,7 @@ import {
   parseEndpoint,
   parseInteger,
   parseText,
+  parseWith,
   UsageError,
 } from "@uptime/cli-kit";
 import { LIMITS } from "@uptime/protocol";
@@ -62,7 +63,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (Boolean(flags["curve-secret"]) !== Boolean(flags["curve-allow"])) {
     throw new UsageError("uptime-sender: --curve-secret and --curve-allow go together");
   }
-  const trust = trustOption(flags.trust);
+  const trust = parseWith(spec.name, () => parseTrustList(flags.trust, "--trust"));
   if (flags.job !== undefined && !/^[\w.:-]{1,64}$/.test(flags.job))
     throw new UsageError(
       `uptime-sender: job id "${flags.job}" must be 1-64 letters, digits, '.', ':', '_' or '-'`,
@@ -190,14 +191,6 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   if (report.cancelled || report.abandoned.length > 0 || report.receipted < report.total) return EXIT.failed;
   if (flags["fail-on-error"] && report.failed > 0) return EXIT.failed;
   return EXIT.ok;
-}
-
-function trustOption(values: string[]): string[] | undefined {
-  try {
-    return parseTrustList(values, "--trust");
-  } catch (error) {
-    throw new UsageError(`uptime-sender: ${(error as Error).message}`);
-  }
 }
 
 /** Says at start-up what this sender exposes; loudly when it admits other machines in plain text. */

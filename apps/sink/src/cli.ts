@@ -10,6 +10,7 @@ import {
   packageLogger,
   parseChoice,
   parseEndpoint,
+  parseWith,
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
@@ -142,7 +143,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError("uptime-sink: --curve-secret and --curve-allow go together");
   }
   const log = createLogger(spec.name, { verbose: flags.verbose });
-  const trust = trustOption(flags.trust);
+  const trust = parseWith(spec.name, () => parseTrustList(flags.trust, "--trust"));
   const outFile = positionals[0];
   const curve = flags["curve-secret"]
     ? {
@@ -264,14 +265,6 @@ function reportOption(
     log,
     ...(maxUptimeS !== undefined ? { maxUptimeS } : {}),
   });
-}
-
-function trustOption(values: string[]): string[] | undefined {
-  try {
-    return parseTrustList(values, "--trust");
-  } catch (error) {
-    throw new UsageError(`uptime-sink: ${(error as Error).message}`);
-  }
 }
 
 /** Says at start-up what this sink exposes; loudly when it admits other machines in plain text. */

@@ -78,7 +78,7 @@ export const spec = {
       type: "string",
       value: "FILE",
       env: "UPTIME_SSH_KNOWN_HOSTS",
-      description: "OpenSSH known_hosts (default: ~/.ssh/known_hosts)",
+      description: "OpenSSH known_hosts, accept-new appends here (default: ~/.ssh/known_hosts{,2})",
     },
     "host-key-policy": {
       type: "string",

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen, waitFor } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
 import { createFleetNamespaces, type Fleet, type NsSshd, startNsSshd } from "./helpers/netns.js";
 
 // A real OpenSSH sshd as the bastion, in a namespace linked to ours; a real sshd as the target, in a namespace
@@ -127,9 +127,10 @@ describe("ProxyJump through a real OpenSSH bastion", () => {
     const r = await probe.probe("web");
     expect(r.ok).toBe(true);
     expect(probe.stats().open).toBe(1);
-    const until = Date.now() + 10_000;
-    while (probe.stats().open > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
-    expect(probe.stats().open).toBe(0);
+    await waitFor(() => probe.stats().open === 0, {
+      timeoutMs: 10_000,
+      what: "the idle connection to close",
+    });
   });
 
   test("a two-hop chain", async () => {

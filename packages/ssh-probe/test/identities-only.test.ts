@@ -1,11 +1,17 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type FleetAgent as Agent, startAgent } from "@uptime/test-fleet";
+import {
+  type KeyFiles,
+  knownHostsLine,
+  makeTempDir,
+  type Sshd,
+  sshKeygen,
+  startSshd,
+} from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
-import { type Agent, startAgent } from "./helpers/agent.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
-import { type Sshd, startSshd } from "./helpers/sshd.js";
 
 // Which keys are offered, and in which order, as OpenSSH's pubkey_prepare does: agent keys whose public key is a
 // configured IdentityFile first (IdentitiesOnly keeps those and drops the agent's others), then key files not in

@@ -1,11 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type KeyFiles,
+  knownHostsLine,
+  makeTempDir,
+  type Sshd,
+  sshKeygen,
+  startSshd,
+} from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe, resolveTarget } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
-import { type Sshd, startSshd } from "./helpers/sshd.js";
 
 // Which known_hosts files are read and which one is written, as OpenSSH does when ssh_config names none:
 // ~/.ssh/known_hosts and ~/.ssh/known_hosts2, then /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2; all that

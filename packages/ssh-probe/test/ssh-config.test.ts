@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { makeTempDir } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadSshConfig, type ResolvedTarget, resolveTarget } from "../src/index.js";
-import { makeTempDir } from "./helpers/keys.js";
 
 // The oracle is OpenSSH itself: `ssh -G -F FILE [user@]HOST [-p PORT]` prints what ssh would use.
 let dir: string;
@@ -410,8 +410,7 @@ describe("loadSshConfig", () => {
 describe("createProbe reads ssh_config (real OpenSSH sshd)", () => {
   test("an alias with HostName, Port, User, IdentityFile, UserKnownHostsFile, HostKeyAlias, ProxyCommand", async () => {
     const { createProbe } = await import("../src/index.js");
-    const { sshKeygen, knownHostsLine } = await import("./helpers/keys.js");
-    const { startSshd } = await import("./helpers/sshd.js");
+    const { sshKeygen, knownHostsLine, startSshd } = await import("@uptime/test-utils");
     const key = sshKeygen(dir, "fleet_key");
     const sshd = await startSshd([key.publicKey]);
     try {
