@@ -23,6 +23,9 @@ Options:
   --behaviours LIST         per-host behaviours, e.g. "5:auth-reject,7:silent"
   --fail-rate R             fraction 0..1 of hosts given a deterministic mix of failure behaviours
   --first-index I           serve hosts I..I+N-1 of a larger fleet (default 0)
+  --reboots N               the fleet after N reboot rounds: in each, 3% of the hosts reboot and then
+                            answer a few minutes of uptime (default 0; start again with N+1 between
+                            two sweeps to simulate reboots)
   --host-key FILE           serve this OpenSSH ed25519 host key on every host (implies --shared-host-key)
   --shared-host-key         one host key for every host (the best case for host-key caches) instead of
                             a key per host, as a real fleet has (per-host keys are derived from the host
@@ -59,6 +62,7 @@ const PASS_THROUGH = [
   "behaviours",
   "fail-rate",
   "hold-cap",
+  "reboots",
 ] as const;
 
 function intFlag(
@@ -121,6 +125,7 @@ export function parseCliArgs(argv: string[]): CliRequest {
         behaviours: { type: "string" },
         "fail-rate": { type: "string" },
         "hold-cap": { type: "string" },
+        reboots: { type: "string" },
         "first-index": { type: "string" },
         "host-key": { type: "string" },
         "client-key": { type: "string" },
@@ -148,6 +153,7 @@ export function parseCliArgs(argv: string[]): CliRequest {
   options.latencyMs = intFlag("latency", values.latency, 0, 0);
   options.holdCapMs = intFlag("hold-cap", values["hold-cap"], 1, 60_000);
   options.firstIndex = intFlag("first-index", values["first-index"], 0, 0);
+  options.reboots = intFlag("reboots", values.reboots, 0, 0);
   for (const [flag, key] of [
     ["host-key", "hostKey"],
     ["client-key", "clientKey"],

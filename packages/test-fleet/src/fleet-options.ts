@@ -44,6 +44,10 @@ export interface FleetOptions {
   /** Each host destroys its first this many TCP connections as soon as it accepts them, before any byte (a
    * host still starting up, or sshd over `MaxStartups`). @default 0 */
   dropFirstConnections?: number;
+  /** Reboots since the fleet's base state: in each of reboots 1..N, 3% of the hosts (by index) reboot, and a
+   * host's uptime is then a few minutes (see {@link rebootedIn}). Start the fleet again with N+1 to simulate
+   * the reboots between two sweeps. @default 0 */
+  reboots?: number;
 }
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -67,6 +71,7 @@ const OPTION_NAMES = [
   "clientKey",
   "logger",
   "dropFirstConnections",
+  "reboots",
 ] as const satisfies readonly (keyof FleetOptions)[];
 type Unlisted = Exclude<keyof FleetOptions, (typeof OPTION_NAMES)[number]>;
 // A new option in FleetOptions must be added to OPTION_NAMES, or it would be refused as unknown.
@@ -89,6 +94,7 @@ export interface CheckedFleetOptions {
   holdCapMs: number;
   firstIndex: number;
   dropFirstConnections: number;
+  reboots: number;
   /** The behaviour of host `index`; throws an option error for one that is not a behaviour. */
   behaviourOf: (index: number) => Behaviour;
   logger: FleetLogger | undefined;
@@ -100,7 +106,7 @@ export function checkFleetOptions(options: FleetOptions): CheckedFleetOptions {
   checkKnownKeys(options, OPTION_NAMES);
   const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
   const { user = "fleet", holdCapMs = 60_000, firstIndex = 0, behaviours, logger } = options;
-  const { dropFirstConnections = 0 } = options;
+  const { dropFirstConnections = 0, reboots = 0 } = options;
   if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);
   const first = parseLoopback(firstAddress);
   if (first === undefined) fail("firstAddress", "a 127.x.y.z address not ending in .0 or .255", firstAddress);
@@ -121,6 +127,7 @@ export function checkFleetOptions(options: FleetOptions): CheckedFleetOptions {
   if (!isInt(dropFirstConnections, 0, 1_000_000)) {
     fail("dropFirstConnections", "a whole number >= 0", dropFirstConnections);
   }
+  if (!isInt(reboots, 0, 1000)) fail("reboots", "a whole number from 0 to 1000", reboots);
   if (!isInt(holdCapMs, 1, 3_600_000)) fail("holdCapMs", "a whole number of ms from 1 to 3600000", holdCapMs);
   if (typeof user !== "string" || !/^[A-Za-z0-9._-]+$/.test(user)) fail("user", "a plain user name", user);
   if (behaviours !== undefined && typeof behaviours !== "function" && typeof behaviours !== "object") {
@@ -142,6 +149,7 @@ export function checkFleetOptions(options: FleetOptions): CheckedFleetOptions {
     holdCapMs,
     firstIndex,
     dropFirstConnections,
+    reboots,
     behaviourOf,
     logger,
   };

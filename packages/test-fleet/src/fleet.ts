@@ -95,7 +95,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const checked = checkFleetOptions(options);
   const { count, first, firstAddress, port, hostsPerAddress, latencyMs, user, holdCapMs, firstIndex } =
     checked;
-  const { dropFirstConnections, behaviourOf, logger } = checked;
+  const { dropFirstConnections, reboots, behaviourOf, logger } = checked;
   const firstSlot = Math.floor(firstIndex / hostsPerAddress);
   const addressCount =
     count === 0 ? 0 : Math.floor((firstIndex + count - 1) / hostsPerAddress) - firstSlot + 1;
@@ -121,7 +121,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       port: hostPort,
       target: "",
       behaviour: behaviourOf(i),
-      expected: expectedUptime(i),
+      expected: expectedUptime(i, reboots),
       hostPublicKey: "",
     });
   }

@@ -14,4 +14,4 @@ export type { FleetLogger, FleetOptions } from "./fleet-options.js";
 export { generateKeyPair } from "./keys.js";
 export type { FleetStats } from "./ssh-host.js";
 export type { ExpectedUptime, UptimeFormat } from "./uptime-text.js";
-export { expectedUptime, UPTIME_FORMATS } from "./uptime-text.js";
+export { expectedUptime, REBOOT_PERCENT, rebootedIn, UPTIME_FORMATS } from "./uptime-text.js";

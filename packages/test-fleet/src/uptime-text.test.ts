@@ -1,5 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { expectedUptime, UPTIME_FORMATS, type UptimeFormat } from "./uptime-text.js";
+import {
+  expectedUptime,
+  REBOOT_PERCENT,
+  rebootedIn,
+  UPTIME_FORMATS,
+  type UptimeFormat,
+} from "./uptime-text.js";
 
 const L = String.raw`\d\.\d\d`;
 const SHAPES: Record<UptimeFormat, RegExp> = {
@@ -76,5 +82,27 @@ describe("expectedUptime", () => {
       "busybox",
     ]);
     expect(new Set(samples.map((e) => e.seconds)).size).toBe(samples.length);
+  });
+
+  test("reboot rounds: about 3% of the hosts per round answer a few minutes; the others keep their answer", () => {
+    const n = 10_000;
+    let rebooted = 0;
+    for (let i = 0; i < n; i++) {
+      const before = expectedUptime(i, 0);
+      const after = expectedUptime(i, 1);
+      if (rebootedIn(i, 1) === 0) {
+        expect(after).toEqual(before);
+        continue;
+      }
+      rebooted++;
+      expect(after.format).toBe("procps-minutes");
+      expect(after.seconds).toBeLessThan(3600);
+      expect(after.raw).toMatch(SHAPES["procps-minutes"]);
+      expect(secondsOf(after.text)).toBe(after.seconds);
+      // Rebooted in round 1 and not in round 2: still the round-1 answer.
+      if (rebootedIn(i, 2) === 1) expect(expectedUptime(i, 2)).toEqual(after);
+    }
+    expect(rebooted / n).toBeGreaterThan(REBOOT_PERCENT / 100 - 0.01);
+    expect(rebooted / n).toBeLessThan(REBOOT_PERCENT / 100 + 0.01);
   });
 });

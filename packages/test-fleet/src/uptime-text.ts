@@ -50,10 +50,26 @@ export function hashIndex(index: number, salt = 0): number {
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** The deterministic `uptime` answer of host `index`. */
-export function expectedUptime(index: number): ExpectedUptime {
-  const format = UPTIME_FORMATS[index % UPTIME_FORMATS.length]!;
-  const r = (salt: number, mod: number): number => hashIndex(index, salt) % mod;
+/** Percent of the hosts that reboot in each simulated reboot round. */
+export const REBOOT_PERCENT = 3;
+
+/**
+ * The last of reboot rounds 1..`reboots` in which host `index` rebooted, or 0 when it did not: in each round
+ * {@link REBOOT_PERCENT}% of the hosts reboot, chosen by a hash of the index and the round.
+ */
+export function rebootedIn(index: number, reboots: number): number {
+  for (let g = reboots; g >= 1; g--) if (hashIndex(index, 5000 + g) % 100 < REBOOT_PERCENT) return g;
+  return 0;
+}
+
+/**
+ * The deterministic `uptime` answer of host `index` after `reboots` reboot rounds: a host that rebooted in one
+ * of them has been up a few minutes (its clock, users and load change too); the others answer as in round 0.
+ */
+export function expectedUptime(index: number, reboots = 0): ExpectedUptime {
+  const boot = rebootedIn(index, reboots);
+  const format = boot > 0 ? "procps-minutes" : UPTIME_FORMATS[index % UPTIME_FORMATS.length]!;
+  const r = (salt: number, mod: number): number => hashIndex(index, salt + boot * 100) % mod;
   let days = 1 + r(1, 400);
   let hours = 1 + r(2, 23);
   let minutes = r(3, 60);
