@@ -83,7 +83,7 @@ describe("uptime-sender host lists: ranges, groups, -w/-x, duplicates, --rerun-f
     // a 5,000-character host name is one bad line (not a job the dispatcher rejects), bad bytes escaped
     expect(first.stderr()).toMatch(new RegExp(`${hosts}:4: target is 5,000 characters long`));
     expect(first.stderr()).toMatch(
-      new RegExp(`${hosts}:5: .*control character: "nul\\\\u0000\\\\u001b\\[2J"`),
+      new RegExp(`${hosts}:5: .*control character: "nul\\\\x00\\\\x1b\\[2J"`),
     );
     expect(first.stderr()).not.toMatch(/[\u0000\u001b\r]/);
     expect(first.stderr()).toMatch(/5 hosts \(4 bad lines skipped, 1 duplicate merged, 1 excluded\)/);

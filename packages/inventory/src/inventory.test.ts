@@ -76,7 +76,7 @@ describe("line ends and bad bytes", () => {
       expect(shown).toMatch(/control character/);
       expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
     }
-    expect(formatProblem(inv.errors[0]!)).toContain('"web\\u00001"');
+    expect(formatProblem(inv.errors[0]!)).toContain('"web\\x001"');
   });
 });
 
