@@ -82,9 +82,7 @@ describe("uptime-sender host lists: ranges, groups, -w/-x, duplicates, --rerun-f
     expect(first.stderr()).toMatch(new RegExp(`${hosts}:3: .*5 is above 1`));
     // a 5,000-character host name is one bad line (not a job the dispatcher rejects), bad bytes escaped
     expect(first.stderr()).toMatch(new RegExp(`${hosts}:4: target is 5,000 characters long`));
-    expect(first.stderr()).toMatch(
-      new RegExp(`${hosts}:5: .*control character: "nul\\\\x00\\\\x1b\\[2J"`),
-    );
+    expect(first.stderr()).toMatch(new RegExp(`${hosts}:5: .*control character: "nul\\\\x00\\\\x1b\\[2J"`));
     expect(first.stderr()).not.toMatch(/[\u0000\u001b\r]/);
     expect(first.stderr()).toMatch(/5 hosts \(4 bad lines skipped, 1 duplicate merged, 1 excluded\)/);
     expect(first.stderr()).toMatch(/1 duplicate merged/);
