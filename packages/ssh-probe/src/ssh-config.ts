@@ -4,7 +4,7 @@
 // cache and one warn-once set, and their order is what the `ssh -G` oracle tests pin down; split
 // across files, that order would have no single place to be read.
 import { existsSync, readFileSync } from "node:fs";
-import { homedir, } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import SSHConfigImport from "ssh-config";
 import {
