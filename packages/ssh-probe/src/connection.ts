@@ -266,7 +266,7 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
             }
           : {}),
       });
-      useFastVerify(client);
+      useFastVerify(client, sock);
     }
 
     if (params.openStream) setImmediate(onConnect);
