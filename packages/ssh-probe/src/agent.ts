@@ -220,7 +220,10 @@ export class AgentPool {
       this.identities = listing;
       listing.then(
         (keys) => {
-          if (this.identities === listing) this.listed = keys;
+          if (this.identities !== listing) return;
+          // An empty agent (keys removed, or locked) is asked again by the next login: keys may be back by then.
+          if (keys.length > 0) this.listed = keys;
+          else this.identities = undefined;
         },
         // A failed listing is not kept: the next login asks again.
         () => {
@@ -287,7 +290,7 @@ export class AgentPool {
   }
 
   /** An ssh2 agent for one connection: its requests go through this pool and stop when `signal` aborts. */
-  forConnection(signal: AbortSignal): InstanceType<typeof ssh2.BaseAgent> {
+  forConnection(signal: AbortSignal): ConnectionAgent {
     return new ConnectionAgent(this, signal);
   }
 
@@ -421,7 +424,10 @@ function parseIdentities(body: Buffer): ParsedKey[] {
 }
 
 /** The face ssh2 sees for one connection. */
-class ConnectionAgent extends ssh2.BaseAgent {
+export class ConnectionAgent extends ssh2.BaseAgent {
+  /** How many keys the agent listed for this connection; undefined until it has listed them. */
+  listed: number | undefined;
+
   constructor(
     private readonly pool: AgentPool,
     private readonly signal: AbortSignal,
@@ -433,11 +439,15 @@ class ConnectionAgent extends ssh2.BaseAgent {
     // The usual case, after the first login: no promise, no abort listener (ssh2 defers the callback itself).
     const known = this.pool.knownIdentities();
     if (known) {
+      this.listed = known.length;
       cb(undefined, known);
       return;
     }
     this.pool.listIdentities(this.signal).then(
-      (keys) => cb(undefined, keys),
+      (keys) => {
+        this.listed = keys.length;
+        cb(undefined, keys);
+      },
       (err: unknown) => cb(asError(err)),
     );
   }

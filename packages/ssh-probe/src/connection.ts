@@ -178,9 +178,8 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
     }
 
     const methods: AnyAuthMethod[] = [];
-    if (params.agent) {
-      methods.push({ type: "agent", username: params.username, agent: params.agent.forConnection(signal) });
-    }
+    const agent = params.agent?.forConnection(signal);
+    if (agent) methods.push({ type: "agent", username: params.username, agent });
     for (const identity of params.identities) {
       methods.push({ type: "publickey", username: params.username, key: identity.key });
     }
@@ -210,6 +209,11 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
           ...params.identities.map((i) => i.path),
         ].join(", ");
         const notes = authNotes.length > 0 ? `; ${authNotes.join("; ")}` : "";
+        // An agent that lists no keys (all removed with ssh-add -d, or locked with ssh-add -x: a locked agent
+        // lists none) offered the host nothing: the agent is what needs fixing, not the host.
+        if (agentFailure === undefined && agent?.listed === 0) {
+          agentFailure = "it holds no keys (ssh-add -l; a locked agent lists none: ssh-add -X)";
+        }
         if (agentFailure !== undefined) {
           fail(
             new ProbeError(
