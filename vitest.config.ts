@@ -16,6 +16,7 @@ export default defineConfig({
       "@uptime/transport-zmq": src("packages/transport-zmq"),
       "@uptime/sink-store": src("packages/sink-store"),
       "@uptime/test-fleet": src("packages/test-fleet"),
+      "@uptime/test-utils": src("packages/test-utils"),
       "@uptime/cli-kit": src("packages/cli-kit"),
       "@uptime/report-core": src("packages/report-core"),
     },

@@ -65,6 +65,11 @@ describe("CLI contract", () => {
       [BIN.worker, ["w1", "--command-timeout", "soon"], /--command-timeout must be a duration like/],
       [BIN.worker, ["w1", "--keep-idle", "0"], /--keep-idle must be a duration/],
       [BIN.worker, ["w1", "--port", "70000"], /--port must be between 1 and 65535, got 70000/],
+      [
+        BIN.worker,
+        ["w1", "--identity", "/nonexistent/key"],
+        /--identity \/nonexistent\/key: cannot read it \(ENOENT\)/,
+      ],
       [BIN.worker, ["w1", "-c", "0"], /--concurrency must be between 1 and 10000/],
       [BIN.worker, ["w1", "--user", "u".repeat(300)], /--user must be 1 to 256 characters/],
       [BIN.worker, ["w1", "--command", "x".repeat(5000)], /--command must be 1 to 4096 characters/],

@@ -1,7 +1,7 @@
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { fillUp, mountTmpfs } from "@uptime/test-utils";
 import { describe, expect, it } from "vitest";
-import { fillUp, mountTmpfs } from "../../packages/sink-store/test/tmpfs.js";
 import {
   endpoints,
   hostsInOutput,
@@ -11,19 +11,11 @@ import {
   startSink,
   startWorker,
   tempDir,
+  waitForLines,
 } from "./harness.js";
 
 const QUICK_LOSS = ["--heartbeat-timeout", "1500ms", "--heartbeat-interval", "300ms"];
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForLines(file: string, n: number, ms = 60_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await hostsInOutput(file)).length >= n) return;
-    await tick(50);
-  }
-  throw new Error(`${file} did not reach ${n} lines in ${ms} ms`);
-}
 
 /** Every line whole and well-formed (no torn line), and the hosts in them. */
 async function wholeLines(file: string): Promise<string[]> {
@@ -48,7 +40,7 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     const sink = await startSink(out, ep, ["--record", record]);
     startWorker("worker1", 6, ep, fleet);
     const sender = startSender(fleet.inventory, ep, QUICK_LOSS);
-    await waitForLines(out, 40);
+    await waitForLines(out, 40, 60_000);
     fillUp(join(dir, "filler"));
     await sink.waitFor(/error: cannot store results: .*ENOSPC/);
     await tick(1500); // receipts already on their way arrive; nothing more is stored
@@ -82,7 +74,7 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     const sink = await startSink(out, ep);
     const worker = startWorker("worker1", 6, ep, fleet);
     const sender = startSender(fleet.inventory, ep, [...QUICK_LOSS, "--job", "nightly"]);
-    await waitForLines(out, 40);
+    await waitForLines(out, 40, 60_000);
     fillUp(join(dir, "filler"));
     await sink.waitFor(/error: cannot store results: .*ENOSPC/);
     await tick(2000);
@@ -109,7 +101,7 @@ describe("the sink on a full disk (a real tmpfs; apps as processes)", () => {
     // The sender's state file says the job has stored results: the same job again is --resume.
     const again = startSender(fleet.inventory, ep2, ["--job", "nightly", "--resume"]);
     expect(await again.exited, again.stderr()).toBe(0);
-    await waitForLines(elsewhere, 300);
+    await waitForLines(elsewhere, 300, 60_000);
     expectOnePerHost(await wholeLines(elsewhere), fleet.targets);
     sink2.child.kill("SIGTERM");
     expect(await sink2.exited).toBe(0);

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, tempDir, waitFor } from "@uptime/test-utils";
 import { afterAll, onTestFinished } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -79,22 +79,8 @@ export function runApp(bin: string, args: string[], env: NodeJS.ProcessEnv = {},
   return { child, stdout: () => out, stderr: () => err, exited, waitFor };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-export async function tempDir(prefix = "uptime-e2e-"): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+// The shared helpers, re-exported so that each e2e test imports from one place.
+export { freePort, tempDir };
 
 export interface FleetInfo {
   dir: string;
@@ -188,6 +174,15 @@ export async function hostsInOutput(file: string): Promise<string[]> {
     .split("\n")
     .filter(Boolean)
     .map((l) => /host: ([^,]+),/.exec(l)?.[1] ?? `?${l}`);
+}
+
+/** Resolves once `file` holds at least `n` result lines; fails after `ms`. */
+export async function waitForLines(file: string, n: number, ms = 30_000): Promise<void> {
+  await waitFor(async () => (await hostsInOutput(file)).length >= n, {
+    timeoutMs: ms,
+    intervalMs: 50,
+    what: `${n} lines in ${file}`,
+  });
 }
 
 export { readFile, writeFile };

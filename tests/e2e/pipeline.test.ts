@@ -10,6 +10,7 @@ import {
   startSink,
   startWorker,
   tempDir,
+  waitForLines,
 } from "./harness.js";
 
 /** Heartbeats fast enough that a killed worker is noticed within a couple of seconds. */
@@ -21,15 +22,6 @@ async function freshRun() {
 }
 
 const LINE = /^worker_id: [\w.-]+_\d+, host: \S+, (result: \S.*|error: [A-Z_]+ .*)$/;
-
-async function waitForLines(file: string, n: number, ms = 30_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if ((await hostsInOutput(file)).length >= n) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${file} did not reach ${n} lines in ${ms} ms`);
-}
 
 function expectOnePerHost(hosts: string[], targets: string[]) {
   expect(hosts.length).toBe(targets.length);

@@ -1,8 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { knownHostsLine, sshKeygen, startSshd } from "@uptime/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { knownHostsLine, sshKeygen } from "../../packages/ssh-probe/test/helpers/keys.js";
-import { startSshd } from "../../packages/ssh-probe/test/helpers/sshd.js";
 import { BIN, endpoints, readFile, runApp, tempDir, writeFile } from "./harness.js";
 
 describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", () => {
@@ -18,7 +17,7 @@ describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", ()
     await writeFile(
       config,
       `Host web1\n  HostName ${sshd.host}\n  Port ${sshd.port}\n  User ${me}\n  IdentityFile ${key.privateKeyPath}\n` +
-        `  UserKnownHostsFile ${knownHosts}\n`,
+        `  UserKnownHostsFile ${knownHosts}\n  CertificateFile ${dir}/fleet_key-cert.pub\n`,
     );
     const hosts = join(dir, "hosts.txt");
     await writeFile(hosts, "web1\n");
@@ -27,7 +26,7 @@ describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", ()
     const sink = runApp(BIN.sink, [out, "--bind", ep.results, "--quiet", "--format", "ndjson"]);
     await sink.waitFor(/listening/);
     // Wrong -u/-p on purpose: ssh_config wins over them.
-    runApp(
+    const worker = runApp(
       BIN.worker,
       ["w1", "2", "-s", ep.tasks, "-r", ep.results, "-F", config, "--no-agent", "-u", "nobody", "-p", "1"],
       {
@@ -38,6 +37,8 @@ describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", ()
     expect(await sender.exited, sender.stderr()).toBe(0);
     await sink.waitFor(/1\/1 results/);
     const line = JSON.parse((await readFile(out, "utf8")).trim().split("\n")[0] ?? "{}");
+    // The library's warnings reach the operator, once per directive.
+    expect(worker.stderr().match(/warning: ssh_config: certificatefile is not supported/gi)).toHaveLength(1);
     expect(line, JSON.stringify(line)).toMatchObject({
       ok: true,
       target: "web1",

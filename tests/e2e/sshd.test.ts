@@ -1,9 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { startAgent } from "@uptime/test-fleet";
+import { freePort, knownHostsLine, sshKeygen, startSshd } from "@uptime/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { startAgent } from "../../packages/ssh-probe/test/helpers/agent.js";
-import { knownHostsLine, sshKeygen } from "../../packages/ssh-probe/test/helpers/keys.js";
-import { freePort, startSshd } from "../../packages/ssh-probe/test/helpers/sshd.js";
 import { BIN, endpoints, readFile, runApp, tempDir, writeFile } from "./harness.js";
 
 describe("the pipeline against a real OpenSSH sshd", () => {

@@ -44,14 +44,6 @@ export interface Inventory {
   failedBefore?: number;
 }
 
-/** Reads a host list from a file, or standard input for `-`. Unreadable files are usage errors. */
-export async function readInventory(
-  path: string,
-  stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<Inventory> {
-  return readHostList({ hostFile: path, stdin });
-}
-
 /**
  * Composes the host list of a job: HOSTFILE and `-w` lists (ranges, `@group`s), minus `-x`,
  * limited to the failed hosts of `--rerun-failed` when given (or made of them when there is no

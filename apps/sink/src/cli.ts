@@ -10,9 +10,11 @@ import {
   packageLogger,
   parseChoice,
   parseEndpoint,
+  parseWith,
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
+import { parseSpan } from "@uptime/report-core";
 import { OUTPUT_FORMATS, type OutputFormat, SinkStore } from "@uptime/sink-store";
 import {
   Collector,
@@ -24,6 +26,7 @@ import {
   readKeyPair,
   writeKeyPair,
 } from "@uptime/transport-zmq";
+import { JobReporter, type JobReportOptions } from "./job-report.js";
 import { JobSummary } from "./summary.js";
 import { VERSION } from "./version.js";
 
@@ -54,6 +57,26 @@ export const spec = {
       value: "FILE",
       env: "UPTIME_SINK_RECORD",
       description: "also append every result to FILE as NDJSON (history, whatever --format prints)",
+    },
+    report: {
+      type: "string",
+      value: "FILE",
+      env: "UPTIME_SINK_REPORT",
+      description:
+        "at the end of each job, write uptime-report's HTML page for it to FILE (needs --record, or --format ndjson with OUTFILE)",
+    },
+    "max-uptime": {
+      type: "string",
+      value: "SPAN",
+      env: "UPTIME_SINK_MAX_UPTIME",
+      description: "with --report: uptime policy (90d, 12h, 2w); hosts up longer are over policy",
+    },
+    "clock-skew": {
+      type: "string",
+      value: "SPAN",
+      env: "UPTIME_SINK_CLOCK_SKEW",
+      default: "120s",
+      description: "with --report: clock skew allowed before a moved boot time is a reboot",
     },
     quiet: {
       type: "boolean",
@@ -120,7 +143,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     throw new UsageError("uptime-sink: --curve-secret and --curve-allow go together");
   }
   const log = createLogger(spec.name, { verbose: flags.verbose });
-  const trust = trustOption(flags.trust);
+  const trust = parseWith(spec.name, () => parseTrustList(flags.trust, "--trust"));
   const outFile = positionals[0];
   const curve = flags["curve-secret"]
     ? {
@@ -132,6 +155,7 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   const recordFile = flags.record;
   if (recordFile !== undefined && recordFile === outFile)
     throw new UsageError(`uptime-sink: --record ${recordFile} is the OUTFILE too; name another file`);
+  const reporter = reportOption(flags, format, outFile, recordFile, log);
   const store = await SinkStore.open({
     format,
     print: !flags.quiet,
@@ -176,7 +200,8 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
     const s = summaryOf(m.job);
     s.total = m.total;
     process.stderr.write(`${m.cancelled ? "(cancelled) " : ""}${s.format()}`);
-    if (flags["exit-after-job"]) finished();
+    const reported = reporter?.write(m.job);
+    if (flags["exit-after-job"]) void (reported ?? Promise.resolve()).then(finished);
   });
 
   await collector.bind();
@@ -205,12 +230,41 @@ async function run({ flags, positionals }: CliRun<Flags>, { signal }: MainContex
   return EXIT.ok;
 }
 
-function trustOption(values: string[]): string[] | undefined {
-  try {
-    return parseTrustList(values, "--trust");
-  } catch (error) {
-    throw new UsageError(`uptime-sink: ${(error as Error).message}`);
+/** The `--report` writer, or undefined; a usage error when there is no NDJSON history to read. */
+function reportOption(
+  flags: Flags,
+  format: OutputFormat,
+  outFile: string | undefined,
+  recordFile: string | undefined,
+  log: JobReportOptions["log"],
+): JobReporter | undefined {
+  const span = (name: string, raw: string) => {
+    const s = parseSpan(raw);
+    if (s === undefined)
+      throw new UsageError(`${name} must be a span like 90d, 12h, 30m or 45s, got "${raw}"`);
+    return s;
+  };
+  const clockSkewS = span("--clock-skew", flags["clock-skew"]);
+  const maxUptimeS =
+    flags["max-uptime"] === undefined ? undefined : span("--max-uptime", flags["max-uptime"]);
+  if (flags.report === undefined) {
+    if (maxUptimeS !== undefined) throw new UsageError("uptime-sink: --max-uptime goes with --report");
+    return undefined;
   }
+  const record = recordFile ?? (format === "ndjson" ? outFile : undefined);
+  if (record === undefined)
+    throw new UsageError(
+      "uptime-sink: --report reads the NDJSON history: give --record FILE (or --format ndjson with an OUTFILE)",
+    );
+  if (flags.report === record || flags.report === outFile)
+    throw new UsageError(`uptime-sink: --report ${flags.report} is a results file too; name another file`);
+  return new JobReporter({
+    record,
+    html: flags.report,
+    clockSkewS,
+    log,
+    ...(maxUptimeS !== undefined ? { maxUptimeS } : {}),
+  });
 }
 
 /** Says at start-up what this sink exposes; loudly when it admits other machines in plain text. */

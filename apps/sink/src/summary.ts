@@ -1,16 +1,7 @@
 import { escapeText, type Result } from "@uptime/protocol";
+import { bucketOf, UPTIME_BUCKETS } from "@uptime/report-core";
 
 const SLOWEST = 5;
-const DAY = 86_400;
-/** Uptime buckets of the distribution, upper bounds in seconds. */
-const BUCKETS: [string, number][] = [
-  ["< 1 day", DAY],
-  ["1-7 days", 7 * DAY],
-  ["7-30 days", 30 * DAY],
-  ["30-90 days", 90 * DAY],
-  ["90-365 days", 365 * DAY],
-  ["> 1 year", Number.POSITIVE_INFINITY],
-];
 
 /** Running figures of one job, in memory bounded by the number of error codes. */
 export class JobSummary {
@@ -18,7 +9,7 @@ export class JobSummary {
   failed = 0;
   total: number | undefined;
   readonly errors = new Map<string, number>();
-  readonly buckets = BUCKETS.map(() => 0);
+  readonly buckets = UPTIME_BUCKETS.map(() => 0);
   readonly slowest: { target: string; ms: number }[] = [];
   readonly startedAt = Date.now();
 
@@ -28,8 +19,7 @@ export class JobSummary {
     if (r.ok) {
       this.ok++;
       if (r.uptime) {
-        const seconds = r.uptime.seconds;
-        const i = BUCKETS.findIndex(([, max]) => seconds < max);
+        const i = bucketOf(r.uptime.seconds);
         this.buckets[i] = (this.buckets[i] ?? 0) + 1;
       }
     } else {
@@ -59,7 +49,7 @@ export class JobSummary {
       );
     }
     if (this.ok > 0) {
-      const dist = BUCKETS.map(([label], i) => `${label}: ${this.buckets[i]}`).filter(
+      const dist = UPTIME_BUCKETS.map(([label], i) => `${label}: ${this.buckets[i]}`).filter(
         (s) => !s.endsWith(": 0"),
       );
       lines.push(`  uptime: ${dist.join(", ")}`);

@@ -7,6 +7,7 @@ import {
   parseEndpoint,
   parseInteger,
   parseText,
+  parseWith,
   UsageError,
 } from "./args.js";
 
@@ -111,5 +112,23 @@ describe("value parsers", () => {
     expect(() => parseEndpoint("--sink", "tcp://*:5558")).toThrow(/only a bind/);
     expect(() => parseEndpoint("--sink", "127.0.0.1:5558")).toThrow(/--sink must be an endpoint/);
     expect(() => parseEndpoint("--sink", "tcp://h:70000")).toThrow(/out of range/);
+  });
+});
+
+describe("parseWith", () => {
+  it("returns the parsed value, and reports a library's error as a usage error of the app", () => {
+    expect(parseWith("uptime-demo", () => ["10.0.0.0/8"])).toEqual(["10.0.0.0/8"]);
+    const bad = new TypeError('Expected `--trust` to be a CIDR network, got "10.0.0.0/33"');
+    let thrown: unknown;
+    try {
+      parseWith("uptime-demo", () => {
+        throw bad;
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect(thrown).toMatchObject({ code: "USAGE", cause: bad });
+    expect((thrown as Error).message).toBe(`uptime-demo: ${bad.message}`);
   });
 });

@@ -216,6 +216,21 @@ export function formatHelp(spec: CliSpec<Record<string, FlagSpec>>): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Runs a library's check of a flag's value (one whose error names the flag, such as transport-zmq's
+ * `parseTrustList(values, "--trust")`) and reports what it throws as a usage error of `app` (exit 2).
+ *
+ * @example
+ * const trust = parseWith("uptime-sink", () => parseTrustList(flags.trust, "--trust"));
+ */
+export function parseWith<T>(app: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(`${app}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /** A ZeroMQ endpoint: `tcp://host:port` (`*` for any address when binding), `ipc://path`. */
 export function parseEndpoint(name: string, raw: string, { bind = false } = {}): string {
   const tcp = /^tcp:\/\/(\*|\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})$/.exec(raw);

@@ -13,6 +13,7 @@ export {
   parseEndpoint,
   parseInteger,
   parseText,
+  parseWith,
   UsageError,
 } from "./args.js";
 export {

@@ -164,4 +164,31 @@ describe("latest results of an earlier run", () => {
     expect(failedTargets(results, ["AUTH", "CONNECT_TIMEOUT"])).toEqual(["web3", "web2"]);
     expect(results.get("root@[::1]:2222")?.code).toBe("EXIT_STATUS");
   });
+
+  test("the sink's CSV, by its header: quoted cells, a bad row is a problem", () => {
+    const text = [
+      "job,seq,target,worker,slot,ok,uptime_text,uptime_seconds,users,load1,load5,load15,error_code,error_message,duration_ms,attempt,at,hostname,jump,booted_at,boot_precision_s",
+      'j,0,web1,w1,3,false,,,,,,,AUTH,"permission denied (tried ""key"", agent)",12.0,1,2026-12-01T00:00:00.000Z,,,,',
+      'j,1,web2,w1,4,true,"65 days, 17:07",5677620,1,0.1,0.2,0.3,,,3.0,1,2026-12-01T00:00:00.000Z,web2,"b1,b2",2026-09-26T06:53:00.000Z,60',
+      "j,2,web3,w1,5,false,,,,,,,DNS,no such host,1.0,1,2026-12-01T00:00:00.000Z,,,,",
+      'j,3,"web4,broken',
+      "j,4,web2,w1,4,false,,,,,,,HANDSHAKE,reset,1.0,2,2026-12-01T00:00:01.000Z,,,,",
+    ].join("\n");
+    const { results, problems } = latestResults(text, "r.csv");
+    expect(problems.map((p) => p.line)).toEqual([5]);
+    expect(failedTargets(results)).toEqual(["web1", "web3", "web2"]);
+    expect(failedTargets(results, ["AUTH"])).toEqual(["web1"]);
+  });
+});
+
+describe("IPv6 targets are one host however they are spelled", () => {
+  test("zeros compressed or not, upper or lower case: merged, and -x matches any spelling", () => {
+    const inv = new InventoryBuilder()
+      .addList("[2001:DB8:0:0::1]:22,[2001:db8::1]:22,2001:0db8::0001,[fe80::1%eth0],[FE80::0:1%eth0]", "-w")
+      .exclude("[2001:db8::0:1]", "-x")
+      .build();
+    expect(texts(inv)).toEqual(["[fe80::1%eth0]"]);
+    expect(inv.duplicates).toBe(2); // the :22 pair and the fe80 pair (no port is not port 22)
+    expect(inv.excluded).toBe(2);
+  });
 });

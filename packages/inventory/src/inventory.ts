@@ -40,9 +40,28 @@ export interface Inventory {
   excluded: number;
 }
 
-/** The key two targets are the same host by: user, lower-cased host, port. */
+/**
+ * The key two targets are the same host by: user, host, port. Host names compare
+ * case-insensitively; IPv6 addresses by their canonical form (RFC 5952), so `[2001:DB8::0:1]`
+ * and `[2001:db8::1]` are one host.
+ */
 export function targetKey(t: Target): string {
-  return `${t.user ?? ""}@${t.host.toLowerCase()}:${t.port ?? ""}`;
+  return `${t.user ?? ""}@${canonicalHost(t.host)}:${t.port ?? ""}`;
+}
+
+/** A host name lower-cased; an IPv6 address (with its zone, if any) in RFC 5952 form. */
+function canonicalHost(host: string): string {
+  const lower = host.toLowerCase();
+  if (!lower.includes(":")) return lower;
+  const zone = lower.indexOf("%");
+  const address = zone < 0 ? lower : lower.slice(0, zone);
+  try {
+    // WHATWG URL parsing serialises IPv6 the RFC 5952 way (zeros compressed, lower case).
+    const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    return zone < 0 ? canonical : `${canonical}${lower.slice(zone)}`;
+  } catch {
+    return lower;
+  }
 }
 
 /**
@@ -132,17 +151,17 @@ export class InventoryBuilder {
     const byHost = new Set<string>();
     const exact = new Set<string>();
     for (const t of this.exclusions) {
-      if (t.user === undefined && t.port === undefined) byHost.add(t.host.toLowerCase());
+      if (t.user === undefined && t.port === undefined) byHost.add(canonicalHost(t.host));
       else exact.add(targetKey(t));
     }
     const only = this.only;
     const wanted = only ? this.entries.filter((e) => only.has(targetKey(e.target))) : this.entries;
     const kept = wanted.filter((e) => {
       const t = e.target;
-      if (byHost.has(t.host.toLowerCase())) return false;
+      const host = canonicalHost(t.host);
+      if (byHost.has(host)) return false;
       if (exact.size === 0) return true;
       // An exclusion names user and/or port: `root@web1` matches root@web1 on any port.
-      const host = t.host.toLowerCase();
       return !(
         exact.has(`${t.user ?? ""}@${host}:${t.port ?? ""}`) ||
         exact.has(`${t.user ?? ""}@${host}:`) ||

@@ -14,11 +14,19 @@ export interface LatestResult {
 // (the message possibly quoted). Targets hold no whitespace, so `\S+` ends at ", result:".
 const TEXT_RE = /^worker_id: .*?, host: (\S+), (result|error): ?(\S*)/;
 
+/** Columns of the sink's CSV (`--format csv`) that a rerun needs, found by its header line. */
+interface CsvColumns {
+  target: number;
+  ok: number;
+  code: number;
+  width: number;
+}
+
 /**
- * Reads a results file of the sink, NDJSON (`--format ndjson`) or the original's text format,
- * and returns the latest result of each target (a later line wins). Lines that are neither
- * (summaries, blank lines) are skipped; a line that looks like a result but cannot be read is
- * a problem.
+ * Reads a results file of the sink, NDJSON (`--format ndjson`), CSV (`--format csv`, from its
+ * header line on) or the original's text format, and returns the latest result of each target
+ * (a later line wins). Lines that are none of these (summaries, blank lines) are skipped; a line
+ * that looks like a result but cannot be read is a problem.
  * @example
  * latestResults('worker_id: w_1, host: web1, error: AUTH "denied"\n').get("web1"); // { ok: false, code: "AUTH", ... }
  */
@@ -29,11 +37,17 @@ export function latestResults(
   const results = new Map<string, LatestResult>();
   const problems: InventoryProblem[] = [];
   const lines = text.split(/\r\n|\r|\n/);
+  let csv: CsvColumns | undefined;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     const line = raw.trim();
     if (line === "") continue;
-    const r = line.startsWith("{") ? fromJson(line) : fromText(line);
+    const header = csvHeader(line);
+    if (header) {
+      csv = header;
+      continue;
+    }
+    const r = line.startsWith("{") ? fromJson(line) : csv ? fromCsv(line, csv) : fromText(line);
     if (typeof r === "string") {
       problems.push({ source, line: i + 1, text: raw, message: r });
       continue;
@@ -93,4 +107,63 @@ function fromText(line: string): Omit<LatestResult, "line"> | undefined {
   if (m[2] === "result") return { target, ok: true };
   const code = m[3]!.replace(/^"|"$/g, "");
   return { target, ok: false, ...(code ? { code } : {}) };
+}
+
+/** The columns of a CSV header line naming at least `target` and `ok`, else undefined. */
+function csvHeader(line: string): CsvColumns | undefined {
+  if (!/^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)+$/.test(line)) return undefined;
+  const names = line.split(",");
+  const target = names.indexOf("target");
+  const ok = names.indexOf("ok");
+  if (target < 0 || ok < 0) return undefined;
+  return { target, ok, code: names.indexOf("error_code"), width: names.length };
+}
+
+function fromCsv(line: string, columns: CsvColumns): Omit<LatestResult, "line"> | string {
+  const cells = csvCells(line);
+  if (cells === undefined || cells.length !== columns.width)
+    return `not a CSV row of ${columns.width} columns as the header names`;
+  const target = cells[columns.target]!;
+  const ok = cells[columns.ok];
+  if (target === "" || (ok !== "true" && ok !== "false"))
+    return 'a CSV result needs "target" and "ok" (true or false)';
+  if (ok === "true") return { target, ok: true };
+  const code = columns.code >= 0 ? cells[columns.code]! : "";
+  return { target, ok: false, ...(code ? { code } : {}) };
+}
+
+/** The cells of one RFC 4180 row (quoted cells with `""` for a quote), or undefined when malformed. */
+function csvCells(line: string): string[] | undefined {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let cell = "";
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return undefined;
+        cell += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          cell += '"';
+          i = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+      cells.push(cell);
+      if (i === line.length) return cells;
+      if (line[i] !== ",") return undefined;
+      i++;
+    } else {
+      const comma = line.indexOf(",", i);
+      if (comma < 0) {
+        cells.push(line.slice(i));
+        return cells;
+      }
+      cells.push(line.slice(i, comma));
+      i = comma + 1;
+    }
+  }
 }

@@ -63,7 +63,6 @@ const samples: MessageBody[] = [
   { t: "job-start", job: "j1", total: 1000, at: 1_764_000_000_000 },
   { t: "job-end", job: "j1", total: 1000, done: 1000, failed: 3, cancelled: false, at: 1_764_000_000_000 },
   { t: "stop", job: "j1", reason: "cancelled by operator" },
-  { t: "stop", reason: "shutdown" },
 ];
 
 function expectError(frame: Uint8Array | string, code: DecodeErrorCode) {
@@ -95,7 +94,9 @@ describe("round trip", () => {
   });
 
   it("refuses to encode a message over the frame limit", () => {
-    expect(() => encode({ t: "stop", reason: "x".repeat(LIMITS.maxFrameBytes) })).toThrow(TypeError);
+    expect(() => encode({ t: "stop", job: "j1", reason: "x".repeat(LIMITS.maxFrameBytes) })).toThrow(
+      TypeError,
+    );
   });
 });
 
@@ -208,7 +209,10 @@ describe("adversarial input", () => {
       JSON.stringify({ v: 1, t: "task", job: "j", seq: 1, attempt: 1, target: "h".repeat(600) }),
       "INVALID",
     );
-    expectError(JSON.stringify({ v: 1, t: "stop", reason: "r".repeat(LIMITS.maxFrameBytes) }), "TOO_LARGE");
+    expectError(
+      JSON.stringify({ v: 1, t: "stop", job: "j1", reason: "r".repeat(LIMITS.maxFrameBytes) }),
+      "TOO_LARGE",
+    );
     expectError(Buffer.alloc(LIMITS.maxFrameBytes + 1, 0x20), "TOO_LARGE");
     const seqs = Array.from({ length: LIMITS.receiptSeqs + 1 }, (_, i) => i);
     expectError(JSON.stringify({ v: 1, t: "receipt", job: "j", seqs }), "INVALID");

@@ -55,7 +55,7 @@ describe("decodeUtf8", () => {
     const bytes = new Uint8Array([0x6f, 0x6b, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xe2, 0x82]);
     const text = decodeUtf8(bytes);
     expect(escapeText(text)).toBe("ok\\xff\\xc3(\\xed\\xa0\\x80\\xe2\\x82");
-    const sent = decode(encode({ t: "stop", reason: text }));
+    const sent = decode(encode({ t: "stop", job: "j1", reason: text }));
     expect(sent.ok && sent.message.t === "stop" && escapeText(sent.message.reason)).toBe(
       "ok\\xff\\xc3(\\xed\\xa0\\x80\\xe2\\x82",
     );

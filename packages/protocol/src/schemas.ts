@@ -146,11 +146,11 @@ export const JobEndSchema = v.object({
   at: timestamp,
 });
 
-/** Sender to workers: stop work on `job` (or everything when absent), for `reason`. */
+/** Sender to workers: stop work on `job`, for `reason`. */
 export const StopSchema = v.object({
   v: version,
   t: v.literal("stop"),
-  job: v.optional(jobId),
+  job: jobId,
   reason: str(LIMITS.text),
 });
 

@@ -9,6 +9,7 @@ export {
   UPTIME_BUCKETS,
 } from "./analyze.js";
 export { escapeHtml, HOST_FLAGS, type HtmlOptions, hostTableData, renderHtml } from "./html.js";
+export { readJobRuns } from "./job-runs.js";
 export {
   FALLBACK_PRECISION_S,
   type LineProblem,

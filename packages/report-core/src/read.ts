@@ -111,7 +111,16 @@ export class RunBuilder {
       onProblem?.({ source: this.source, line: lineNo, reason: parsed.reason });
       return;
     }
-    const h = parsed.host;
+    this.keep(parsed.host);
+  }
+
+  /** Adds a result already parsed (by {@link parseResultLine}); it counts as one line. */
+  addRecord(h: HostRecord): void {
+    this.lines++;
+    this.keep(h);
+  }
+
+  private keep(h: HostRecord): void {
     if (h.job) this.jobs.add(h.job);
     if (h.at < this.firstAt) this.firstAt = h.at;
     if (h.at > this.lastAt) this.lastAt = h.at;

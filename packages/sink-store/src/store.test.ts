@@ -1,61 +1,29 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Result } from "@uptime/protocol";
-import { afterEach, describe, expect, it } from "vitest";
+import { sampleResult, tempDir } from "@uptime/test-utils";
+import { describe, expect, it } from "vitest";
 import { formatResult } from "./format.js";
 import { SinkStore } from "./store.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-async function tempDir() {
-  const d = await mkdtemp(join(tmpdir(), "sink-store-"));
-  dirs.push(d);
-  return d;
-}
-
-function result(seq: number, ok = true, job = "j1"): Result {
-  const base = {
-    v: 1 as const,
-    t: "result" as const,
-    job,
-    seq,
-    attempt: 1,
-    target: `host${seq}`,
-    worker: "worker1",
-    slot: seq % 4,
-    durationMs: seq,
-    at: 0,
-  };
-  return ok
-    ? {
-        ...base,
-        ok: true,
-        uptime: {
-          raw: "up 65 days, 17:07",
-          text: "65 days, 17:07",
-          seconds: 65 * 86400 + 17 * 3600 + 7 * 60,
-        },
-      }
-    : { ...base, ok: false, error: { code: "DNS", message: "getaddrinfo ENOTFOUND bzz" } };
-}
-
 describe("formats", () => {
   it("text is the original's line format", () => {
-    expect(formatResult(result(15), "text")).toBe(
+    expect(formatResult(sampleResult(15), "text")).toBe(
       "worker_id: worker1_3, host: host15, result: 65 days, 17:07\n",
     );
-    expect(formatResult(result(19, false), "text")).toBe(
+    expect(formatResult(sampleResult(19, false), "text")).toBe(
       'worker_id: worker1_3, host: host19, error: DNS "getaddrinfo ENOTFOUND bzz"\n',
     );
   });
   it("ndjson and csv carry the job and seq", () => {
-    expect(JSON.parse(formatResult(result(3), "ndjson"))).toMatchObject({ job: "j1", seq: 3, ok: true });
+    expect(JSON.parse(formatResult(sampleResult(3), "ndjson"))).toMatchObject({
+      job: "j1",
+      seq: 3,
+      ok: true,
+    });
     const bad = {
-      ...result(4, false),
+      ...sampleResult(4, false),
       error: { code: "EXIT_STATUS", message: 'exit 1: "no", sorry' },
     } as Result;
     expect(formatResult(bad, "csv")).toContain('"exit 1: ""no"", sorry"');
@@ -64,17 +32,17 @@ describe("formats", () => {
 
 describe("SinkStore", () => {
   it("stores each (job, seq) once, also across a restart", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     const out = new PassThrough();
     let s = await SinkStore.open({ outFile, format: "text", print: false, out });
-    expect((await s.writeFresh([result(0), result(1), result(1)])).length).toBe(2);
-    expect((await s.writeFresh([result(0), result(2)])).length).toBe(1);
+    expect((await s.writeFresh([sampleResult(0), sampleResult(1), sampleResult(1)])).length).toBe(2);
+    expect((await s.writeFresh([sampleResult(0), sampleResult(2)])).length).toBe(1);
     await s.close();
     s = await SinkStore.open({ outFile, format: "text", print: false, out });
     expect(s.has("j1", 2)).toBe(true);
     expect(s.has("j1", 3)).toBe(false);
-    expect((await s.writeFresh([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    expect((await s.writeFresh([sampleResult(2), sampleResult(3)])).map((r) => r.seq)).toEqual([3]);
     await s.close();
     const lines = (await readFile(outFile, "utf8")).trimEnd().split("\n");
     expect(lines.map((l) => l.split("host: ")[1]?.split(",")[0])).toEqual([
@@ -86,14 +54,14 @@ describe("SinkStore", () => {
   });
 
   it("cuts output written after the last journal commit (a sink killed between the two writes)", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.ndjson");
     const s = await SinkStore.open({ outFile, format: "ndjson", print: false });
-    await s.writeFresh([result(0), result(1)]);
+    await s.writeFresh([sampleResult(0), sampleResult(1)]);
     await s.close();
     const good = await readFile(outFile, "utf8");
     // An uncommitted line and a torn one, as a kill -9 could leave them; plus a torn journal line.
-    await writeFile(outFile, `${good}${formatResult(result(2), "ndjson")}{"job":"j1","se`);
+    await writeFile(outFile, `${good}${formatResult(sampleResult(2), "ndjson")}{"job":"j1","se`);
     await writeFile(`${outFile}.journal`, `${await readFile(`${outFile}.journal`, "utf8")}["j1",2,9`);
     const warnings: string[] = [];
     const s2 = await SinkStore.open({
@@ -105,7 +73,7 @@ describe("SinkStore", () => {
     expect(warnings.join()).toMatch(/cutting \d+ bytes/);
     expect(await readFile(outFile, "utf8")).toBe(good);
     expect(s2.has("j1", 2)).toBe(false);
-    await s2.writeFresh([result(2)]);
+    await s2.writeFresh([sampleResult(2)]);
     await s2.close();
     const lines = (await readFile(outFile, "utf8"))
       .trimEnd()
@@ -115,10 +83,10 @@ describe("SinkStore", () => {
   });
 
   it("journals one line per job of a batch, and still reads a journal of one line per result", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     let s = await SinkStore.open({ outFile, format: "text", print: false });
-    await s.writeFresh([result(0), result(1), result(0, true, "j2"), result(2)]);
+    await s.writeFresh([sampleResult(0), sampleResult(1), sampleResult(0, true, "j2"), sampleResult(2)]);
     await s.close();
     const journal = (await readFile(`${outFile}.journal`, "utf8")).trimEnd().split("\n");
     const size = (await readFile(outFile)).length;
@@ -139,19 +107,19 @@ describe("SinkStore", () => {
       false,
     ]);
     expect(s.count).toBe(4);
-    expect((await s.writeFresh([result(2), result(3)])).map((r) => r.seq)).toEqual([3]);
+    expect((await s.writeFresh([sampleResult(2), sampleResult(3)])).map((r) => r.seq)).toEqual([3]);
     await s.close();
     expect((await readFile(outFile, "utf8")).trimEnd().split("\n")).toHaveLength(5);
   });
 
   it("writes the CSV header once", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.csv");
     let s = await SinkStore.open({ outFile, format: "csv", print: false });
-    await s.writeFresh([result(0)]);
+    await s.writeFresh([sampleResult(0)]);
     await s.close();
     s = await SinkStore.open({ outFile, format: "csv", print: false });
-    await s.writeFresh([result(1)]);
+    await s.writeFresh([sampleResult(1)]);
     await s.close();
     const text = await readFile(outFile, "utf8");
     expect(text.match(/^job,seq/gm)?.length).toBe(1);
@@ -161,11 +129,11 @@ describe("SinkStore", () => {
 
 describe("SinkStore with a record file", () => {
   it("writes every result to both, journals both lengths, and recovers both after a crash", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const outFile = join(dir, "out.txt");
     const recordFile = join(dir, "record.ndjson");
     const s = await SinkStore.open({ outFile, recordFile, format: "text", print: false });
-    await s.writeFresh([result(0), result(1, false)]);
+    await s.writeFresh([sampleResult(0), sampleResult(1, false)]);
     await s.close();
     const out = await readFile(outFile, "utf8");
     const record = await readFile(recordFile, "utf8");
@@ -181,7 +149,7 @@ describe("SinkStore with a record file", () => {
         .map((l) => JSON.parse(l).seq),
     ).toEqual([0, 1]);
     // Killed after writing the record, before the journal: the extra record line is cut.
-    await writeFile(recordFile, `${record}${formatResult(result(2), "ndjson")}`);
+    await writeFile(recordFile, `${record}${formatResult(sampleResult(2), "ndjson")}`);
     const warnings: string[] = [];
     const s2 = await SinkStore.open({
       outFile,
@@ -193,7 +161,7 @@ describe("SinkStore with a record file", () => {
     expect(warnings.join()).toMatch(/record\.ndjson: cutting \d+ bytes/);
     expect(await readFile(recordFile, "utf8")).toBe(record);
     expect(s2.has("j1", 2)).toBe(false);
-    await s2.writeFresh([result(1), result(2)]);
+    await s2.writeFresh([sampleResult(1), sampleResult(2)]);
     await s2.close();
     expect(
       (await readFile(recordFile, "utf8"))
@@ -205,7 +173,7 @@ describe("SinkStore with a record file", () => {
   });
 
   it("without an OUTFILE the record is the durable store (its own journal)", async () => {
-    const dir = await tempDir();
+    const dir = await tempDir("sink-store-");
     const recordFile = join(dir, "record.ndjson");
     const out = new PassThrough();
     let printed = "";
@@ -213,11 +181,11 @@ describe("SinkStore with a record file", () => {
       printed += String(d);
     });
     let s = await SinkStore.open({ recordFile, format: "csv", out });
-    await s.writeFresh([result(0), result(1)]);
+    await s.writeFresh([sampleResult(0), sampleResult(1)]);
     await s.close();
     s = await SinkStore.open({ recordFile, format: "csv", out });
     expect(s.has("j1", 1)).toBe(true);
-    expect((await s.writeFresh([result(1), result(2)])).map((r) => r.seq)).toEqual([2]);
+    expect((await s.writeFresh([sampleResult(1), sampleResult(2)])).map((r) => r.seq)).toEqual([2]);
     await s.close();
     expect(printed.match(/^job,seq/gm)).toHaveLength(2); // one header per process
     expect(printed.trimEnd().split("\n")).toHaveLength(5);

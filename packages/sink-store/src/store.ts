@@ -1,3 +1,8 @@
+// SinkStore: the sink's durable store. Over 350 lines on purpose: opening (recovery from the
+// journal), writing a batch (bytes, fsync, journal entry), cutting back after a failed write and
+// retrying on a full disk are one protocol over the same committed lengths; split across files,
+// the invariant "a result is stored only when its bytes and its journal entry are durable" would
+// have no single place to be read and checked.
 import { writeSync } from "node:fs";
 import { type FileHandle, open, stat, truncate } from "node:fs/promises";
 import type { Result } from "@uptime/protocol";

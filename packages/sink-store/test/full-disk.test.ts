@@ -1,10 +1,9 @@
-import { cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "@uptime/protocol";
+import { fillUp, mountTmpfs, tempDir } from "@uptime/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { SinkStore } from "../src/index.js";
-import { fillUp, mountTmpfs } from "./tmpfs.js";
 
 function result(seq: number, job = "j1"): Result {
   return {
@@ -116,8 +115,7 @@ describe("SinkStore on a full disk (real tmpfs)", () => {
 
     // Restarted elsewhere with the same files (as after kill -9): the same stored set, and the
     // held result comes again and is stored once.
-    const elsewhere = await mkdtemp(join(tmpdir(), "sink-elsewhere-"));
-    onTestFinished(() => rm(elsewhere, { recursive: true, force: true }));
+    const elsewhere = await tempDir("sink-elsewhere-");
     await cp(outFile, join(elsewhere, "out.ndjson"));
     await cp(`${outFile}.journal`, join(elsewhere, "out.ndjson.journal"));
     const moved = await SinkStore.open({

@@ -2,10 +2,17 @@ import { connect as netConnect, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 // ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import { decodeUtf8 } from "@uptime/protocol";
-import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ClientChannel } from "ssh2";
+import ssh2, {
+  type AnyAuthMethod,
+  type AuthenticationType,
+  type Client,
+  type ClientChannel,
+  type ParsedKey,
+} from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
 import { classifyError, PreBannerError, ProbeError, type Stage } from "./errors.js";
 import { useFastVerify } from "./fast-crypto.js";
+import { type AgentKeySelection, selectingAgent } from "./identity-selection.js";
 import type { Identity } from "./keys.js";
 import type { HostKeyVerdict } from "./known-hosts.js";
 
@@ -34,6 +41,12 @@ export interface ConnectParams {
   agent: AgentPool | undefined;
   identities: readonly Identity[];
   identityProblems: readonly string[];
+  /**
+   * Which agent keys to offer, in which order (OpenSSH's: those of configured identity files first, the others
+   * only without IdentitiesOnly); identity files already offered through the agent are skipped. Undefined: all
+   * agent keys in the agent's order, then every identity file.
+   */
+  agentKeys?: AgentKeySelection | undefined;
   /**
    * Opens the stream to speak SSH over instead of a TCP connection to `address`:`port` (ProxyCommand, ProxyJump);
    * it counts as connected at once.
@@ -179,7 +192,13 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
 
     const methods: AnyAuthMethod[] = [];
     const agent = params.agent?.forConnection(signal);
-    if (agent) methods.push({ type: "agent", username: params.username, agent });
+    if (agent) {
+      methods.push({
+        type: "agent",
+        username: params.username,
+        agent: params.agentKeys ? selectingAgent(agent, params.agentKeys) : agent,
+      });
+    }
     for (const identity of params.identities) {
       methods.push({ type: "publickey", username: params.username, key: identity.key });
     }
@@ -194,7 +213,10 @@ export function openConnection(params: ConnectParams, signal: AbortSignal): Prom
         callback(false);
         return;
       }
-      const method = methods[next++];
+      let method = methods[next++];
+      while (method?.type === "publickey" && params.agentKeys?.offered(method.key as ParsedKey)) {
+        method = methods[next++];
+      }
       if (method) {
         callback(method);
         return;

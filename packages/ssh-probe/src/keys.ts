@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import ssh2, { type ParsedKey } from "ssh2";
+import { loadPublicKeyBlob } from "./identity-selection.js";
 import type { ProbeLogger } from "./types.js";
 
 /** A private key parsed once, with the file it came from. */
@@ -74,12 +75,19 @@ export function loadIdentities(
   const explicit = files !== undefined;
   const paths = files ?? defaultIdentityFiles().filter((p) => existsSync(p));
   const set: IdentitySet = { identities: [], problems: [] };
+  // Files whose private key cannot be used here but whose public key can be read (a `.pub` only, an encrypted
+  // key without its passphrase): an agent holding the key still signs for them, as with ssh, so no warning.
+  const agentOnly = new Set<string>();
+  const problem = (path: string, message: string) => {
+    set.problems.push(message);
+    if (loadPublicKeyBlob(path)) agentOnly.add(message);
+  };
   for (const path of paths) {
     let data: Buffer;
     try {
       data = readFileSync(path);
     } catch (err) {
-      set.problems.push(`cannot read identity file ${path}: ${(err as Error).message}`);
+      problem(path, `cannot read identity file ${path}: ${(err as Error).message}`);
       continue;
     }
     const parsed = ssh2.utils.parseKey(data, passphrase);
@@ -87,7 +95,7 @@ export function loadIdentities(
     if (key instanceof Error || key === undefined) {
       const why = key instanceof Error ? key.message : "no key found";
       const hint = /encrypt|passphrase|decrypt/i.test(why) ? " (set `passphrase`)" : "";
-      set.problems.push(`cannot use identity file ${path}: ${why}${hint}`);
+      problem(path, `cannot use identity file ${path}: ${why}${hint}`);
       continue;
     }
     if (!key.isPrivateKey()) {
@@ -96,9 +104,9 @@ export function loadIdentities(
     }
     set.identities.push({ path, key: withCachedSigner(key) });
   }
-  for (const problem of set.problems) {
-    if (explicit) logger?.warn?.(problem);
-    else logger?.debug?.(problem);
+  for (const p of set.problems) {
+    if (explicit && !agentOnly.has(p)) logger?.warn?.(p);
+    else logger?.debug?.(agentOnly.has(p) ? `${p} (its public key is known: usable through an agent)` : p);
   }
   return set;
 }

@@ -12,6 +12,8 @@ interface Entry {
   hashed: { salt: Buffer; hash: Buffer } | undefined;
   keyType: string;
   keyB64: string;
+  /** The file it was read from (for messages). */
+  file: string;
 }
 
 /** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
@@ -66,7 +68,7 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, "i");
 }
 
-function parseLine(line: string): Entry | undefined {
+function parseLine(line: string, file: string): Entry | undefined {
   const fields = line.trim().split(/\s+/);
   if (fields.length === 0 || fields[0] === "" || fields[0]!.startsWith("#")) return undefined;
   let marker: Entry["marker"];
@@ -85,9 +87,10 @@ function parseLine(line: string): Entry | undefined {
       hashed: { salt: Buffer.from(salt, "base64"), hash: Buffer.from(hash, "base64") },
       keyType,
       keyB64,
+      file,
     };
   }
-  return { marker, patterns: hosts.split(","), hashed: undefined, keyType, keyB64 };
+  return { marker, patterns: hosts.split(","), hashed: undefined, keyType, keyB64, file };
 }
 
 function matches(entry: Entry, name: string): boolean {
@@ -126,18 +129,24 @@ export class KnownHosts {
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
 
-  /** The file new keys are appended to (the first of the files); undefined when there is none. */
+  /** The file new keys are appended to (the first user file); "" when there is none. */
   readonly path: string;
+  /** Every file read: the user files, then the global ones. */
   private readonly files: string[];
 
-  /** `files`: read in order (user files, then global ones); accepted keys are appended to the first. */
+  /**
+   * As OpenSSH: the user files (`UserKnownHostsFile`) then the global ones (`GlobalKnownHostsFile`) are read,
+   * files that do not exist are skipped, and accepted keys are appended to the first user file only.
+   */
   constructor(
     files: string | string[],
     readonly policy: HostKeyPolicy,
     private readonly logger: ProbeLogger | undefined,
+    globalFiles: readonly string[] = [],
   ) {
-    this.files = [files].flat();
-    this.path = this.files[0] ?? "";
+    const user = [files].flat();
+    this.files = [...user, ...globalFiles];
+    this.path = user[0] ?? "";
   }
 
   /** Plain, wildcard-free names → entries; everything else (wildcards, negations, hashed) is scanned. */
@@ -166,24 +175,25 @@ export class KnownHosts {
 
   private load(): Entry[] {
     if (this.entries) return this.entries;
-    let text = "";
+    this.entries = [];
+    let hashed = 0;
     for (const file of this.files) {
+      let text: string;
       try {
-        text += `${readFileSync(file, "utf8")}\n`;
+        text = readFileSync(file, "utf8");
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
           this.logger?.warn?.(`cannot read known_hosts ${file}: ${(err as Error).message}`);
         }
+        continue;
       }
-    }
-    this.entries = [];
-    let hashed = 0;
-    for (const line of text.split(/\r?\n/)) {
-      const entry = parseLine(line);
-      if (entry) {
-        this.entries.push(entry);
-        this.index(entry);
-        if (entry.hashed) hashed++;
+      for (const line of text.split(/\r?\n/)) {
+        const entry = parseLine(line, file);
+        if (entry) {
+          this.entries.push(entry);
+          this.index(entry);
+          if (entry.hashed) hashed++;
+        }
       }
     }
     if (hashed >= HASHED_WARN) {
@@ -246,7 +256,7 @@ export class KnownHosts {
     // As OpenSSH: only an entry of the presented key's type can make it a changed key; a key of a type with no
     // entry is new for that type, even when keys of other types are known.
     const keyType = keyTypeOf(keyBlob);
-    let sameType = false;
+    let sameType: Entry | undefined;
     const otherTypes = new Set<string>();
     for (const entry of this.candidates(name)) {
       if (entry.keyType !== keyType) {
@@ -254,12 +264,12 @@ export class KnownHosts {
         continue;
       }
       if (entry.keyB64 === keyB64) return undefined;
-      sameType = true;
+      sameType ??= entry;
     }
     if (sameType) {
       return new ProbeError(
         "HOSTKEY_MISMATCH",
-        `host key of ${name} changed: it presented ${describe()}, which is not the ${keyType} key in ${this.path}`,
+        `host key of ${name} changed: it presented ${describe()}, which is not the ${keyType} key in ${sameType.file}`,
       );
     }
     if (this.policy === "accept-new" && this.path !== "") {
@@ -278,7 +288,14 @@ export class KnownHosts {
   }
 
   private add(name: string, keyType: string, keyB64: string): void {
-    const entry: Entry = { marker: undefined, patterns: [name], hashed: undefined, keyType, keyB64 };
+    const entry: Entry = {
+      marker: undefined,
+      patterns: [name],
+      hashed: undefined,
+      keyType,
+      keyB64,
+      file: this.path,
+    };
     this.load().push(entry);
     this.index(entry);
     this.typesCache.delete(name);

@@ -1,5 +1,4 @@
-import { homedir, userInfo } from "node:os";
-import { join } from "node:path";
+import { userInfo } from "node:os";
 import {
   checkChoice,
   checkInteger,
@@ -19,7 +18,10 @@ export interface ResolvedOptions {
   agent: string | undefined;
   identityFiles: string[] | undefined;
   passphrase: string | undefined;
-  knownHosts: string;
+  /** Undefined: OpenSSH's default user files (unless ssh_config names others). */
+  knownHosts: string | undefined;
+  /** Undefined: OpenSSH's default global files (unless ssh_config names others). */
+  globalKnownHosts: string[] | undefined;
   hostKeyPolicy: HostKeyPolicy;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
@@ -46,6 +48,7 @@ const OPTION_NAMES = [
   "identityFiles",
   "passphrase",
   "knownHosts",
+  "globalKnownHosts",
   "hostKeyPolicy",
   "connectTimeoutMs",
   "handshakeTimeoutMs",
@@ -133,6 +136,13 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
   if (passphrase !== undefined && typeof passphrase !== "string") {
     throw optionError("passphrase", "a string", passphrase);
   }
+  const { globalKnownHosts } = options;
+  if (
+    globalKnownHosts !== undefined &&
+    (!Array.isArray(globalKnownHosts) || globalKnownHosts.some((f) => typeof f !== "string" || f === ""))
+  ) {
+    throw optionError("globalKnownHosts", "an array of paths", globalKnownHosts);
+  }
   const sc = options.sshConfig;
   if (
     sc !== undefined &&
@@ -161,7 +171,9 @@ export function resolveOptions(input: ProbeOptions = {}): ResolvedOptions {
     agent: socket === "" ? undefined : socket,
     identityFiles: identityFiles as string[] | undefined,
     passphrase: passphrase as string | undefined,
-    knownHosts: checkString("knownHosts", options.knownHosts, join(homedir(), ".ssh", "known_hosts")),
+    knownHosts:
+      options.knownHosts === undefined ? undefined : checkString("knownHosts", options.knownHosts, ""),
+    globalKnownHosts: globalKnownHosts as string[] | undefined,
     hostKeyPolicy: checkChoice("hostKeyPolicy", options.hostKeyPolicy, "strict", POLICIES),
     connectTimeoutMs: checkTimeout("connectTimeoutMs", options.connectTimeoutMs, 10_000),
     handshakeTimeoutMs: checkTimeout("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000),

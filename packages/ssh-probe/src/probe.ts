@@ -1,4 +1,5 @@
 import { lookup } from "node:dns/promises";
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { describeValue } from "@uptime/protocol/check";
@@ -12,8 +13,9 @@ import {
   StaleConnectionError,
 } from "./connection.js";
 import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { AgentKeySelection, loadPublicKeyBlob } from "./identity-selection.js";
 import { JumpHosts, withHop } from "./jump.js";
-import { type IdentitySet, loadIdentities } from "./keys.js";
+import { defaultIdentityFiles, type IdentitySet, loadIdentities } from "./keys.js";
 import { KnownHosts, knownHostsName, orderHostKeyAlgorithms } from "./known-hosts.js";
 import { getOpenFilesLimit, KeyedLimiter } from "./limits.js";
 import { checkCallOptions, resolveOptions } from "./options.js";
@@ -112,6 +114,13 @@ export function createProbe(options: ProbeOptions = {}): Probe {
   };
   const defaultIdentities = loadIdentities(opts.identityFiles, opts.passphrase, logger);
   const sshConfig = sshConfigFor(opts.sshConfig, logger);
+  // Below ssh_config: the library's options (then OpenSSH's defaults, filled in by the resolution).
+  const resolveDefaults = {
+    username: opts.username,
+    port: opts.port,
+    ...(opts.knownHosts !== undefined ? { userKnownHostsFiles: [opts.knownHosts] } : {}),
+    ...(opts.globalKnownHosts !== undefined ? { globalKnownHostsFiles: opts.globalKnownHosts } : {}),
+  };
   // ssh_config may name other key files and known_hosts files per host: each set is loaded once.
   const identitySets = new Map<string, IdentitySet>();
   const identitiesFor = (files: string[]): IdentitySet => {
@@ -124,15 +133,34 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     }
     return set;
   };
+  // The configured identity files' public keys (base64), which agent keys are preferred (IdentitiesOnly: kept).
+  const publicKeySets = new Map<string, ReadonlySet<string>>();
+  const publicKeysFor = (files: string[]): ReadonlySet<string> => {
+    const paths =
+      files.length > 0 ? files : (opts.identityFiles ?? defaultIdentityFiles().filter((p) => existsSync(p)));
+    const key = paths.join("\0");
+    let set = publicKeySets.get(key);
+    if (!set) {
+      const blobs = new Set<string>();
+      for (const path of paths) {
+        const blob = loadPublicKeyBlob(path);
+        if (blob) blobs.add(blob.toString("base64"));
+      }
+      set = blobs;
+      publicKeySets.set(key, set);
+    }
+    return set;
+  };
   const knownHostsSets = new Map<string, KnownHosts>();
   const knownHostsFor = (r: ResolvedTarget): KnownHosts | undefined => {
     const policy = r.hostKeyPolicy ?? opts.hostKeyPolicy;
     if (policy === "off") return undefined;
-    const files = [...(r.userKnownHostsFiles ?? [opts.knownHosts]), ...(r.globalKnownHostsFiles ?? [])];
-    const key = `${policy}\0${files.join("\0")}`;
+    const user = r.userKnownHostsFiles;
+    const global = r.globalKnownHostsFiles;
+    const key = `${policy}\0${user.join("\0")}\0\0${global.join("\0")}`;
     let kh = knownHostsSets.get(key);
     if (!kh) {
-      kh = new KnownHosts(files, policy, logger);
+      kh = new KnownHosts(user, policy, logger, global);
       knownHostsSets.set(key, kh);
     }
     return kh;
@@ -168,6 +196,13 @@ export function createProbe(options: ProbeOptions = {}): Probe {
     const { identities, problems } = identitiesFor(r.identityFiles);
     const knownHosts = knownHostsFor(r);
     const hostKeyName = r.hostKeyAlias ?? knownHostsName(r.hostname, r.port);
+    const agent = agentFor(r.identityAgent === false ? undefined : (r.identityAgent ?? opts.agent));
+    // As OpenSSH: agent keys of the configured identity files first; IdentitiesOnly drops only the others.
+    const filePublicKeys = agent ? publicKeysFor(r.identityFiles) : undefined;
+    const agentKeys =
+      filePublicKeys && (r.identitiesOnly || filePublicKeys.size > 0)
+        ? new AgentKeySelection(filePublicKeys, r.identitiesOnly)
+        : undefined;
     return openConnection(
       {
         poolKey: poolKeyOf(r),
@@ -182,11 +217,8 @@ export function createProbe(options: ProbeOptions = {}): Probe {
             : undefined,
         connectTimeoutMs: r.connectTimeoutMs ?? opts.connectTimeoutMs,
         handshakeTimeoutMs: opts.handshakeTimeoutMs,
-        agent: agentFor(
-          r.identityAgent === false
-            ? undefined
-            : (r.identityAgent ?? (r.identitiesOnly ? undefined : opts.agent)),
-        ),
+        agent,
+        agentKeys,
         identities,
         identityProblems: problems,
         hostKeyAlgorithms: knownHosts
@@ -206,8 +238,19 @@ export function createProbe(options: ProbeOptions = {}): Probe {
         ...(t.user !== undefined ? { user: t.user } : {}),
         ...(t.port !== undefined ? { port: t.port } : {}),
       },
-      { username: opts.username, port: opts.port },
+      resolveDefaults,
     );
+  };
+
+  const jumpChains = new Map<string, string[]>();
+  const jumpChainOf = (jump: string[]): string[] => {
+    const key = jump.join(",");
+    let chain = jumpChains.get(key);
+    if (!chain) {
+      chain = sshConfig.jumpChain(jump, resolveDefaults);
+      jumpChains.set(key, chain);
+    }
+    return chain;
   };
 
   // Bastions: one authenticated connection per hop carries many targets' channels.
@@ -344,9 +387,11 @@ export function createProbe(options: ProbeOptions = {}): Probe {
           ...(target.user !== undefined ? { user: target.user } : {}),
           ...(target.port !== undefined ? { port: target.port } : {}),
         },
-        { username: opts.username, port: opts.port },
+        resolveDefaults,
       );
       if (opts.jump) resolved = { ...resolved, jump: opts.jump, proxyCommand: undefined };
+      // The first hop's own ProxyJump comes before it, as with ssh (a loop fails here, with LOCAL).
+      if (resolved.jump) resolved = { ...resolved, jump: jumpChainOf(resolved.jump) };
       summary = summarize(resolved);
     } catch (err) {
       return fail(new ProbeError("LOCAL", (err as Error).message, { cause: err }));

@@ -28,10 +28,17 @@ export interface ResolvedTarget {
   proxyCommand: string | undefined;
   connectTimeoutMs: number | undefined;
   hostKeyPolicy: HostKeyPolicy | undefined;
-  /** `UserKnownHostsFile` (undefined when not set: the probe's knownHosts applies; empty for `none`). */
-  userKnownHostsFiles: string[] | undefined;
-  /** `GlobalKnownHostsFile` (read only); undefined when not set. */
-  globalKnownHostsFiles: string[] | undefined;
+  /**
+   * `UserKnownHostsFile`, tokens and `~` expanded: read in order, accept-new appends to the first; empty for
+   * `none`. Not set: the probe's `knownHosts`, else OpenSSH's default `~/.ssh/known_hosts ~/.ssh/known_hosts2`.
+   */
+  userKnownHostsFiles: string[];
+  /**
+   * `GlobalKnownHostsFile` (`~` expanded, no tokens, as OpenSSH): read after the user files, never written;
+   * empty for `none`. Not set: the probe's `globalKnownHosts`, else `/etc/ssh/ssh_known_hosts
+   * /etc/ssh/ssh_known_hosts2`.
+   */
+  globalKnownHostsFiles: string[];
   /** `HostKeyAlias`: the name looked up in known_hosts instead of `hostname`. */
   hostKeyAlias: string | undefined;
 }
@@ -40,7 +47,22 @@ export interface ResolvedTarget {
 export interface ResolveDefaults {
   username: string;
   port: number;
+  /** @default {@link defaultUserKnownHostsFiles} */
+  userKnownHostsFiles?: string[];
+  /** @default {@link DEFAULT_GLOBAL_KNOWN_HOSTS_FILES} */
+  globalKnownHostsFiles?: string[];
 }
+
+/** OpenSSH's UserKnownHostsFile when ssh_config names none: `~/.ssh/known_hosts ~/.ssh/known_hosts2`. */
+export function defaultUserKnownHostsFiles(home = homedir()): string[] {
+  return [join(home, ".ssh", "known_hosts"), join(home, ".ssh", "known_hosts2")];
+}
+
+/** OpenSSH's GlobalKnownHostsFile when ssh_config names none. */
+export const DEFAULT_GLOBAL_KNOWN_HOSTS_FILES: readonly string[] = [
+  "/etc/ssh/ssh_known_hosts",
+  "/etc/ssh/ssh_known_hosts2",
+];
 
 interface Directive {
   key: string;
@@ -50,6 +72,19 @@ interface Directive {
 }
 
 type Criterion = { name: string; negate: boolean; patterns: string[] };
+
+/** What Host and Match lines are matched against in one pass. */
+interface MatchContext {
+  /** Host patterns: the name as given (first pass), the hostname (final pass). */
+  hostArg: string;
+  /** Match originalhost. */
+  original: string;
+  /** Match host: HostName as obtained so far, `%h` expanded, lowercased. */
+  hostname: () => string;
+  user: () => string;
+  /** The second pass, in which `Match final` and `Match canonical` match. */
+  final: boolean;
+}
 
 interface Block {
   /** undefined: applies to every host (before the first Host/Match, or an Include's leading lines there). */
@@ -200,6 +235,8 @@ export class SshConfig {
   private readonly scanned: number[] = [];
   private readonly cache = new Map<string, ResolvedTarget>();
   private readonly warned = new Set<string>();
+  /** A `Match final` was seen: every resolution makes OpenSSH's second ("final") pass. */
+  private wantFinalPass = false;
 
   constructor(
     readonly files: string[],
@@ -245,7 +282,7 @@ export class SshConfig {
     }
     let lines: ReturnType<typeof SSHConfig.parse>;
     try {
-      lines = SSHConfig.parse(text);
+      lines = SSHConfig.parse(markNegatedFlags(text));
     } catch (err) {
       this.warnOnce(`parse:${file}`, `ssh_config: cannot parse ${file}: ${(err as Error).message}`);
       return;
@@ -301,17 +338,14 @@ export class SshConfig {
   private parseMatch(words: string[], file: string): Criterion[] {
     const criteria: Criterion[] = [];
     for (let i = 0; i < words.length; i++) {
+      if (words[i] === NEGATED_FLAG_MARK) continue;
       let name = words[i]!.toLowerCase();
       const negate = name.startsWith("!");
       if (negate) name = name.slice(1);
       if (name === "all" || name === "canonical" || name === "final") {
         criteria.push({ name, negate, patterns: [] });
-        if (name !== "all") {
-          this.warnOnce(
-            `match:${name}`,
-            `ssh_config: "Match ${name}" is not supported; its block never applies (${file})`,
-          );
-        }
+        // As OpenSSH: any `Match final` (not negated) anywhere asks for the second pass.
+        if (name === "final" && !negate) this.wantFinalPass = true;
         continue;
       }
       const arg = words[++i] ?? "";
@@ -321,17 +355,16 @@ export class SshConfig {
           `ssh_config: "Match exec" is refused (no commands are run to resolve a target); its block never applies (${file})`,
         );
       }
-      criteria.push({ name, negate, patterns: arg.split(",") });
+      // As OpenSSH's match_hostname: host and originalhost compare lowercased names with lowercased patterns.
+      const lowered = name === "host" || name === "originalhost" ? arg.toLowerCase() : arg;
+      criteria.push({ name, negate, patterns: lowered.split(",") });
     }
     return criteria;
   }
 
-  private applies(
-    block: Block,
-    ctx: { original: string; hostname: () => string; user: () => string },
-  ): boolean {
+  private applies(block: Block, ctx: MatchContext): boolean {
     if (block.parent && !this.applies(block.parent, ctx)) return false;
-    if (block.host) return hostMatches(block.host, ctx.original);
+    if (block.host) return hostMatches(block.host, ctx.hostArg);
     if (!block.match) return true;
     for (const c of block.match) {
       let hit: boolean;
@@ -343,7 +376,7 @@ export class SshConfig {
           hit = listMatches(c.patterns, ctx.hostname());
           break;
         case "originalhost":
-          hit = listMatches(c.patterns, ctx.original);
+          hit = listMatches(c.patterns, ctx.original.toLowerCase());
           break;
         case "user":
           hit = listMatches(c.patterns, ctx.user());
@@ -351,8 +384,12 @@ export class SshConfig {
         case "localuser":
           hit = listMatches(c.patterns, localUser());
           break;
+        case "canonical":
+        case "final":
+          hit = ctx.final;
+          break;
         default:
-          // exec, canonical, final and unknown criteria never match (warned about once).
+          // exec and unknown criteria never match (warned about once).
           return false;
       }
       if (hit === c.negate) return false;
@@ -365,13 +402,53 @@ export class SshConfig {
    * Cached per (name, user, port).
    */
   resolve(name: string, given: { user?: string; port?: number }, defaults: ResolveDefaults): ResolvedTarget {
-    const cacheKey = `${given.user ?? ""}@${name}:${given.port ?? ""}/${defaults.username}:${defaults.port}`;
+    const cacheKey =
+      `${given.user ?? ""}@${name}:${given.port ?? ""}/${defaults.username}:${defaults.port}` +
+      (defaults.userKnownHostsFiles ? `/${defaults.userKnownHostsFiles.join("\0")}` : "") +
+      (defaults.globalKnownHostsFiles ? `//${defaults.globalKnownHostsFiles.join("\0")}` : "");
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const resolved = this.compute(name, given, defaults);
     if (this.cache.size >= MAX_CACHE) this.cache.clear();
     this.cache.set(cacheKey, resolved);
     return resolved;
+  }
+
+  /**
+   * The hops a ProxyJump (or `ssh -J`) list goes through, first hop first, as OpenSSH builds them: ssh reaches the
+   * first hop with that hop's own ssh_config, so the first hop's own ProxyJump (and, in turn, its first hop's)
+   * comes before it; later hops are reached through the chain, and their own ProxyJump does not apply.
+   *
+   * @throws TypeError for a loop (a hop reached through itself) or a hop that is not `[user@]host[:port]`.
+   */
+  jumpChain(jump: readonly string[], defaults: ResolveDefaults): string[] {
+    let chain = [...jump];
+    const seen = new Set<string>();
+    const path: string[] = [];
+    for (;;) {
+      const first = chain[0];
+      if (first === undefined) return chain;
+      const t = parseTarget(first);
+      const r = this.resolve(
+        t.host,
+        {
+          ...(t.user !== undefined ? { user: t.user } : {}),
+          ...(t.port !== undefined ? { port: t.port } : {}),
+        },
+        defaults,
+      );
+      const key = `${r.user}@${r.hostname}:${r.port}`;
+      path.push(first);
+      if (seen.has(key) || chain.length > MAX_JUMP_HOPS) {
+        throw new TypeError(
+          `ssh_config: ProxyJump loop: ${path.map((h) => `"${h}"`).join(" is reached through ")}` +
+            (seen.has(key) ? "" : ` (more than ${MAX_JUMP_HOPS} hops)`),
+        );
+      }
+      seen.add(key);
+      if (!r.jump) return chain;
+      chain = [...r.jump, ...chain];
+    }
   }
 
   private compute(
@@ -385,38 +462,62 @@ export class SshConfig {
     const first = new Map<string, string[]>();
     const texts = new Map<string, string>();
     const identityFiles: string[] = [];
+    // As OpenSSH's add_identity_file: the same IdentityFile (as written) twice is kept once.
+    const identitySeen = new Set<string>();
     if (given.user !== undefined) first.set("user", [given.user]);
     if (given.port !== undefined) first.set("port", [String(given.port)]);
-    const ctx = {
-      original,
-      hostname: () => {
-        const h = first.get("hostname")?.[0];
-        return (h === undefined ? lower : expandTokens(h, { h: lower })).toLowerCase();
-      },
-      user: () => first.get("user")?.[0] ?? defaults.username,
+    let canonicalize: string | undefined;
+    const hostnameNow = () => {
+      const h = first.get("hostname")?.[0];
+      return (h === undefined ? lower : expandTokens(h, { h: lower })).toLowerCase();
     };
-    const plain = this.byName.get(original);
-    const order = plain ? mergeSorted(plain, this.scanned) : this.scanned;
-    for (const i of order) {
-      const block = this.blocks[i]!;
-      if (!this.applies(block, ctx)) continue;
-      for (const d of block.directives) {
-        if (d.key === "identityfile") {
-          identityFiles.push(...d.args);
-        } else if (HONOURED.has(d.key)) {
-          // ProxyJump and ProxyCommand exclude each other: whichever comes first wins.
-          const slot = d.key === "proxycommand" ? "proxyjump" : d.key;
-          if (!first.has(slot)) {
-            first.set(slot, d.key === "proxycommand" ? ["\0cmd"] : d.args);
-            if (d.key === "proxycommand") texts.set("proxycommand", d.text);
+    const pass = (hostArg: string, final: boolean) => {
+      const ctx: MatchContext = {
+        hostArg,
+        original,
+        hostname: hostnameNow,
+        user: () => first.get("user")?.[0] ?? defaults.username,
+        final,
+      };
+      const plain = this.byName.get(hostArg);
+      const order = plain ? mergeSorted(plain, this.scanned) : this.scanned;
+      for (const i of order) {
+        const block = this.blocks[i]!;
+        if (!this.applies(block, ctx)) continue;
+        for (const d of block.directives) {
+          if (d.key === "identityfile") {
+            for (const f of d.args) {
+              if (identitySeen.has(f)) continue;
+              identitySeen.add(f);
+              identityFiles.push(f);
+            }
+          } else if (HONOURED.has(d.key)) {
+            // ProxyJump and ProxyCommand exclude each other: whichever comes first wins.
+            const slot = d.key === "proxycommand" ? "proxyjump" : d.key;
+            if (!first.has(slot)) {
+              first.set(slot, d.key === "proxycommand" ? ["\0cmd"] : d.args);
+              if (d.key === "proxycommand") texts.set("proxycommand", d.text);
+            }
+          } else if (UNSUPPORTED.has(d.key)) {
+            if (d.key === "canonicalizehostname") canonicalize ??= d.args[0]?.toLowerCase();
+            this.warnOnce(
+              `directive:${d.key}`,
+              d.key === "canonicalizehostname"
+                ? `ssh_config: CanonicalizeHostname is not supported by @uptime/ssh-probe: names are not canonicalized (first seen for ${name}); Match canonical/final blocks still apply in a second pass, as in OpenSSH`
+                : `ssh_config: ${d.key} is not supported by @uptime/ssh-probe and is ignored (first seen for ${name})`,
+            );
           }
-        } else if (UNSUPPORTED.has(d.key)) {
-          this.warnOnce(
-            `directive:${d.key}`,
-            `ssh_config: ${d.key} is not supported by @uptime/ssh-probe and is ignored (first seen for ${name})`,
-          );
         }
       }
+    };
+    pass(original, false);
+    // OpenSSH reads the files a second time (the "final" pass) when a Match line asks for it with `final`, or
+    // when CanonicalizeHostname is on; then Host patterns see the hostname, HostName is fixed, and only options
+    // not set yet are added. (Canonicalization itself, a DNS search, is not done here.)
+    if (this.wantFinalPass || (canonicalize !== undefined && canonicalize !== "no")) {
+      const hostname = hostnameNow();
+      first.set("hostname", [hostname]);
+      pass(hostname, true);
     }
     const get = (k: string) => first.get(k)?.[0];
     const hostnameRaw = get("hostname");
@@ -469,20 +570,36 @@ export class SshConfig {
       hostKeyPolicy: strict === undefined ? undefined : HOST_KEY_POLICIES[strict],
       userKnownHostsFiles:
         userKnown === undefined
-          ? undefined
+          ? (defaults.userKnownHostsFiles ?? defaultUserKnownHostsFiles())
           : userKnown[0]?.toLowerCase() === "none"
             ? []
             : userKnown.map(path),
+      // OpenSSH expands `~` in these but no %-tokens.
       globalKnownHostsFiles:
         globalKnown === undefined
-          ? undefined
+          ? (defaults.globalKnownHostsFiles ?? [...DEFAULT_GLOBAL_KNOWN_HOSTS_FILES])
           : globalKnown[0]?.toLowerCase() === "none"
             ? []
-            : globalKnown.map(path),
+            : globalKnown.map(expandPath),
       hostKeyAlias: get("hostkeyalias"),
     };
   }
 }
+
+/**
+ * The ssh-config package (5.3) reads `!canonical`, `!final` and `!all` in a Match line as criteria that take an
+ * argument and refuses the line. A mark after each gives it that argument; parseMatch skips the mark.
+ */
+const NEGATED_FLAG_MARK = "\u0001";
+function markNegatedFlags(text: string): string {
+  if (!/!(canonical|final|all)\b/i.test(text)) return text;
+  return text.replace(/^([ \t]*match[ \t].*)$/gim, (line) =>
+    line.replace(/(^|[\s])(!(?:canonical|final|all))(?=\s|$)/gi, `$1$2 ${NEGATED_FLAG_MARK}`),
+  );
+}
+
+/** Longest ProxyJump chain followed before it is taken for a loop. */
+const MAX_JUMP_HOPS = 32;
 
 function mergeSorted(a: number[], b: number[]): number[] {
   const out: number[] = [];
@@ -544,6 +661,10 @@ export interface ResolveTargetOptions {
   username?: string;
   /** As {@link ProbeOptions.port}. */
   port?: number;
+  /** As {@link ProbeOptions.knownHosts}. */
+  knownHosts?: string;
+  /** As {@link ProbeOptions.globalKnownHosts}. */
+  globalKnownHosts?: string[];
   logger?: ProbeLogger;
 }
 
@@ -576,6 +697,11 @@ export function resolveTarget(target: string | Target, options: ResolveTargetOpt
   return sshConfigFor(options.sshConfig, options.logger).resolve(
     t.host,
     { ...(t.user !== undefined ? { user: t.user } : {}), ...(t.port !== undefined ? { port: t.port } : {}) },
-    { username: options.username ?? localUser(), port: options.port ?? 22 },
+    {
+      username: options.username ?? localUser(),
+      port: options.port ?? 22,
+      ...(options.knownHosts !== undefined ? { userKnownHostsFiles: [options.knownHosts] } : {}),
+      ...(options.globalKnownHosts !== undefined ? { globalKnownHostsFiles: options.globalKnownHosts } : {}),
+    },
   );
 }

@@ -60,7 +60,8 @@ export interface ProbeOptions {
    */
   port?: number;
   /**
-   * ssh-agent socket path, or `false` for no agent. Agent keys are tried before identity files, as OpenSSH does.
+   * ssh-agent socket path, or `false` for no agent. As OpenSSH: the agent's keys of the configured identity files
+   * first, then its other keys (not with IdentitiesOnly), then the identity files not in the agent.
    * @default process.env.SSH_AUTH_SOCK
    */
   agent?: string | false;
@@ -72,10 +73,17 @@ export interface ProbeOptions {
   /** Passphrase for encrypted identity files. */
   passphrase?: string;
   /**
-   * OpenSSH known_hosts file (plain and hashed entries, `[host]:port`, `@revoked`).
-   * @default ~/.ssh/known_hosts
+   * OpenSSH known_hosts file (plain and hashed entries, `[host]:port`, `@revoked`) for targets whose ssh_config
+   * names no `UserKnownHostsFile`; `accept-new` appends to it. The global files are read too.
+   * @default OpenSSH's: ~/.ssh/known_hosts, then ~/.ssh/known_hosts2 (accept-new appends to the first)
    */
   knownHosts?: string;
+  /**
+   * Read-only known_hosts files checked after the user's, for targets whose ssh_config names no
+   * `GlobalKnownHostsFile`; `[]` for none.
+   * @default ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"] (those that exist)
+   */
+  globalKnownHosts?: string[];
   /**
    * `strict` refuses hosts that are not in known_hosts, `accept-new` appends unknown hosts and refuses changed
    * keys, `off` checks nothing.

@@ -1,14 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startAgent, startFleet } from "@uptime/test-fleet";
+import { makeTempDir } from "@uptime/test-utils";
 import { expect, onTestFinished, test } from "vitest";
-// The simulated fleet is a private workspace package used only by tests and benchmarks; imported from source.
-import { startFleet } from "../../test-fleet/src/index.js";
 import { AgentPool } from "../src/agent.js";
 import { createProbe } from "../src/index.js";
 import type { ProbeResult } from "../src/types.js";
-import { startAgent } from "./helpers/agent.js";
-import { makeTempDir } from "./helpers/keys.js";
 
 test("a real ssh-agent under 1,000 concurrent probes: every host ok, over a few agent connections", async () => {
   const fleet = await startFleet({ hosts: 1000 });

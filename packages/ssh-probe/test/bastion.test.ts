@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen, waitFor } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
 import { createFleetNamespaces, type Fleet, type NsSshd, startNsSshd } from "./helpers/netns.js";
 
 // A real OpenSSH sshd as the bastion, in a namespace linked to ours; a real sshd as the target, in a namespace
@@ -66,6 +66,16 @@ beforeAll(async () => {
       `Host web-unknown\n  HostName ${fleet.target}\n  ProxyJump unknown-bastion`,
       `Host web-rejected\n  HostName ${fleet.target}\n  ProxyJump rejecting-bastion`,
       `Host web-nowhere\n  HostName 10.201.254.254\n  ProxyJump bastion`,
+      // A first hop with a ProxyJump of its own (its inner address is reachable through the bastion only).
+      `Host bastion2-own\n  HostName ${fleet.bastionInner}\n  ProxyJump bastion`,
+      `Host web-first-own\n  HostName ${fleet.target}\n  ProxyJump bastion2-own`,
+      // A later hop's own ProxyJump does not apply (if it did, 10.201.254.253 goes nowhere).
+      `Host bastion2-ignored\n  HostName ${fleet.bastionInner}\n  ProxyJump 10.201.254.253`,
+      `Host web-later-own\n  HostName ${fleet.target}\n  ProxyJump bastion,bastion2-ignored`,
+      `Host loop-a\n  ProxyJump loop-b`,
+      `Host loop-b\n  ProxyJump loop-a`,
+      `Host web-loop\n  HostName ${fleet.target}\n  ProxyJump loop-a`,
+      `Host self-loop\n  HostName ${fleet.bastionOuter}\n  ProxyJump self-loop`,
       `Host *\n  User ${me}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes`,
     ].join("\n"),
   );
@@ -117,9 +127,10 @@ describe("ProxyJump through a real OpenSSH bastion", () => {
     const r = await probe.probe("web");
     expect(r.ok).toBe(true);
     expect(probe.stats().open).toBe(1);
-    const until = Date.now() + 10_000;
-    while (probe.stats().open > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
-    expect(probe.stats().open).toBe(0);
+    await waitFor(() => probe.stats().open === 0, {
+      timeoutMs: 10_000,
+      what: "the idle connection to close",
+    });
   });
 
   test("a two-hop chain", async () => {
@@ -130,6 +141,48 @@ describe("ProxyJump through a real OpenSSH bastion", () => {
   test("-J as an option (like ssh -J) with a target by address", async () => {
     const r = await probeWith({ jump: ["bastion"] }).probe(fleet.target);
     expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message}`).toBe(true);
+  });
+
+  test("the first hop's own ProxyJump comes first, later hops' do not apply (as OpenSSH's ssh)", async () => {
+    const probe = probeWith();
+    const r = await probe.probe("web-first-own");
+    expect(r.ok, r.ok ? "" : `${r.error.code} ${r.error.message} ${r.error.hop ?? ""}`).toBe(true);
+    expect(r).toMatchObject({ resolved: { jump: ["bastion", "bastion2-own"] } });
+    const later = await probe.probe("web-later-own");
+    expect(later.ok, later.ok ? "" : `${later.error.code} ${later.error.message}`).toBe(true);
+    expect(later).toMatchObject({ resolved: { jump: ["bastion", "bastion2-ignored"] } });
+    // -J as an option: the same rule for its first hop.
+    const viaOption = await probeWith({ jump: ["bastion2-own"] }).probe(fleet.target);
+    expect(viaOption.ok, viaOption.ok ? "" : `${viaOption.error.code} ${viaOption.error.message}`).toBe(true);
+
+    // The oracle: OpenSSH's ssh with the same config (and our key for every hop) reaches both targets.
+    const sshConfigFile = join(dir, "config-openssh");
+    writeFileSync(
+      sshConfigFile,
+      `IdentityFile ${client.privateKeyPath}\nIdentitiesOnly yes\n${readFileSync(config, "utf8")}`,
+    );
+    const env = { ...process.env };
+    delete env.SSH_AUTH_SOCK;
+    for (const host of ["web-first-own", "web-later-own"]) {
+      const out = spawnSync("ssh", ["-F", sshConfigFile, "-o", "BatchMode=yes", host, "echo", "reached"], {
+        encoding: "utf8",
+        env,
+        timeout: 30_000,
+      });
+      expect(`${out.status} ${out.stdout.trim()}`, out.stderr).toBe("0 reached");
+    }
+  }, 90_000);
+
+  test("a ProxyJump loop fails at once with LOCAL and the loop named", async () => {
+    const probe = probeWith();
+    const loop = await probe.probe("web-loop");
+    expect(loop).toMatchObject({ ok: false, attempts: 0, error: { code: "LOCAL" } });
+    expect(loop.ok ? "" : loop.error.message).toBe(
+      'ssh_config: ProxyJump loop: "loop-a" is reached through "loop-b" is reached through "loop-a"',
+    );
+    const self = await probe.probe("self-loop");
+    expect(self).toMatchObject({ ok: false, error: { code: "LOCAL" } });
+    expect(self.ok ? "" : self.error.message).toContain('"self-loop" is reached through "self-loop"');
   });
 
   test("a bastion with an unknown host key fails its targets with the hop named, once", async () => {

@@ -1,10 +1,16 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type KeyFiles,
+  knownHostsLine,
+  makeTempDir,
+  type Sshd,
+  sshKeygen,
+  startSshd,
+} from "@uptime/test-utils";
 import { afterAll, beforeAll, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions, ProbeResult } from "../src/types.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
-import { type Sshd, startSshd } from "./helpers/sshd.js";
 
 // sshd drops every unauthenticated connection beyond 3 (MaxStartups start:rate:full = 3:100:3), the way a
 // busy bastion or a box behind many aliases does. 200 probes at once must all end ok within their deadline.

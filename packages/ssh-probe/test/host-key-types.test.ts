@@ -1,10 +1,16 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type KeyFiles,
+  knownHostsLine,
+  makeTempDir,
+  type Sshd,
+  sshKeygen,
+  startSshd,
+} from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
-import { type Sshd, startSshd } from "./helpers/sshd.js";
 
 // A fleet whose known_hosts was collected when its hosts had only ECDSA keys, while sshd now also offers
 // ed25519 (its first choice) and RSA: OpenSSH asks for the known type first and connects.

@@ -1,13 +1,14 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPair } from "@uptime/test-fleet";
+import { knownHostsLine } from "@uptime/test-utils";
 import { describe, expect, test } from "vitest";
 import { useFixture } from "./helpers/fixture.js";
-import { generateEd25519, knownHostsLine } from "./helpers/keys.js";
 
 const fast = { connectTimeoutMs: 2000, handshakeTimeoutMs: 2000, commandTimeoutMs: 2000 };
 
 function otherKey(): string {
-  return generateEd25519().public.trim();
+  return generateKeyPair().publicKey.trim();
 }
 
 function hashedName(name: string): string {
@@ -23,7 +24,7 @@ describe("known_hosts, strict policy (the default)", () => {
     const r = await fx.probe(fast).probe(`127.0.0.1:${server.port}`);
     expect(r).toMatchObject({ ok: false, error: { code: "HOSTKEY_UNKNOWN" } });
     expect(r.ok || r.error.message).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
-    expect(server.execs).toBe(0);
+    expect(server.stats().execs).toBe(0);
   });
 
   test("a changed key gives HOSTKEY_MISMATCH", async () => {
@@ -32,7 +33,7 @@ describe("known_hosts, strict policy (the default)", () => {
     writeFileSync(fx.knownHostsPath, `${knownHostsLine(`[127.0.0.1]:${server.port}`, otherKey())}\n`);
     const r = await fx.probe(fast).probe(`127.0.0.1:${server.port}`);
     expect(r).toMatchObject({ ok: false, error: { code: "HOSTKEY_MISMATCH" } });
-    expect(server.execs).toBe(0);
+    expect(server.stats().execs).toBe(0);
   });
 
   test("a key marked @revoked gives HOSTKEY_REVOKED even when also listed as the host's key", async () => {
@@ -92,8 +93,9 @@ describe("accept-new and off", () => {
 
   test("a thousand new hosts accepted at once: one intact line each, then strict accepts them all", async () => {
     const fx = useFixture();
-    const server = await fx.server({ trust: false, extraListeners: 999 });
-    const ports = [server.port, ...server.extraPorts];
+    // A thousand hosts on 127.0.0.1 (each its own port) sharing one host key.
+    const server = await fx.server({ trust: false, hosts: 1000, hostsPerAddress: 1000 });
+    const ports = server.hosts.map((h) => h.port);
     const probe = fx.probe({ ...fast, hostKeyPolicy: "accept-new", pool: false, concurrency: 200 });
     let ok = 0;
     for await (const r of probe.probeAll(ports.map((p) => `127.0.0.1:${p}`))) if (r.ok) ok++;

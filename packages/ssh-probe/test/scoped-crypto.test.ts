@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
+import { startFleet } from "@uptime/test-fleet";
 import ssh2 from "ssh2";
 import { expect, onTestFinished, test } from "vitest";
-// The simulated fleet is a private workspace package used only by tests and benchmarks; imported from source.
-import { startFleet } from "../../test-fleet/src/index.js";
 import { fastVerifyStats } from "../src/fast-crypto.js";
 import { createProbe } from "../src/index.js";
 

@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { makeTempDir } from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadSshConfig, type ResolvedTarget, resolveTarget } from "../src/index.js";
-import { makeTempDir } from "./helpers/keys.js";
 
 // The oracle is OpenSSH itself: `ssh -G -F FILE [user@]HOST [-p PORT]` prints what ssh would use.
 let dir: string;
@@ -49,6 +49,10 @@ Match user root,admin host h*
   Port 1002
 Match !host nomatch-* user someone-else
   Port 1003
+Match originalhost ALIAS3
+  Port 1004
+Match host MIXED.example.com
+  Port 1005
 Match exec "false"
   User never
 Match localuser nobody-here
@@ -80,6 +84,56 @@ Host kh-none
 Host strict
   StrictHostKeyChecking yes
   ConnectTimeout none
+`,
+  knownhosts: () => `
+Host kh-tokens
+  HostName KH.Example.com
+  UserKnownHostsFile ~/.ssh/kh_%h_%p %d/kh2_%r
+Host kh-global-only
+  GlobalKnownHostsFile ~/global_kh /g/%h
+Host kh-user-only
+  UserKnownHostsFile /fleet/known_hosts
+Host kh-global-none
+  GlobalKnownHostsFile none
+`,
+  final: () => `
+Host web1
+  HostName 10.1.2.3
+Match final host 10.1.*
+  User final-user
+# In the final pass Host patterns see the hostname.
+Host 10.1.2.3
+  Port 4444
+Match canonical
+  ConnectTimeout 9
+Match !final
+  IdentityFile ~/.ssh/first_pass
+Match final
+  IdentityFile ~/.ssh/first_pass
+  IdentityFile ~/.ssh/final_pass
+  HostName never-applies
+Match final originalhost web1
+  StrictHostKeyChecking accept-new
+Host late
+  HostName late.example.com
+Match final user late-*
+  Port 5555
+Host late
+  User late-user
+`,
+  canonical: () => `
+Host c1
+  CanonicalizeHostname yes
+  HostName 10.9.9.9
+Match canonical
+  Port 3003
+Match canonical
+  User never-canonical
+Host dup
+  IdentityFile ~/.ssh/dup
+Host *
+  IdentityFile ~/.ssh/dup
+  Port 2
 `,
   include: (d) => `
 Include ${d}/inc/*.conf
@@ -121,6 +175,8 @@ const CASES: [config: string, args: string[]][] = [
   ["match", ["someone-else@x"]],
   ["match", ["someone-else@nomatch-1"]],
   ["match", ["plain"]],
+  ["match", ["alias3"]],
+  ["match", ["mixed.EXAMPLE.com"]],
   ["proxy", ["pc"]],
   ["proxy", ["bob@pc", "-p", "2201"]],
   ["proxy", ["pj"]],
@@ -130,6 +186,20 @@ const CASES: [config: string, args: string[]][] = [
   ["proxy", ["carol@agent-path"]],
   ["proxy", ["kh-none"]],
   ["proxy", ["strict"]],
+  ["knownhosts", ["kh-tokens"]],
+  ["knownhosts", ["kh-tokens", "-p", "2022"]],
+  ["knownhosts", ["kh-global-only"]],
+  ["knownhosts", ["kh-user-only"]],
+  ["knownhosts", ["kh-global-none"]],
+  ["knownhosts", ["no-known-hosts-lines"]],
+  ["final", ["web1"]],
+  ["final", ["WEB1"]],
+  ["final", ["10.1.2.3"]],
+  ["final", ["other"]],
+  ["final", ["late"]],
+  ["canonical", ["c2"]],
+  ["canonical", ["dup"]],
+  ["canonical", ["c1"]],
   ["include", ["inc-a"]],
   ["include", ["inc-b"]],
   ["include", ["after-include"]],
@@ -225,18 +295,10 @@ function oracle(file: string, args: string[]): Omit<ResolvedTarget, "host"> {
           : strict === "accept-new"
             ? "accept-new"
             : undefined,
-    userKnownHostsFiles:
-      userKnown === `${home}/.ssh/known_hosts ${home}/.ssh/known_hosts2`
-        ? undefined
-        : userKnown === "none"
-          ? []
-          : userKnown.split(" "),
-    globalKnownHostsFiles:
-      globalKnown === "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"
-        ? undefined
-        : globalKnown === "none"
-          ? []
-          : globalKnown.split(" "),
+    // ssh -G prints the user files expanded (its defaults included); the global ones as written, to which
+    // OpenSSH applies `~` only when it reads them.
+    userKnownHostsFiles: userKnown === "none" ? [] : userKnown.split(" "),
+    globalKnownHostsFiles: globalKnown === "none" ? [] : globalKnown.split(" ").map(tilde),
     hostKeyAlias: one("hostkeyalias"),
   };
 }
@@ -256,6 +318,41 @@ describe("resolveTarget equals ssh -G", () => {
   });
 });
 
+describe("jump chains, as ssh -J builds them", () => {
+  // ssh reaches the first hop with `ssh FIRST` (its own config), later hops with `-J` given: so the chain is the
+  // first hop's own ProxyJump (ssh -G FIRST), recursively, followed by the list.
+  function opensshChain(file: string, jump: string[]): string[] {
+    const out = execFileSync("ssh", ["-G", "-F", file, jump[0]!], { encoding: "utf8" });
+    const own = /^proxyjump (.*)$/m.exec(out)?.[1];
+    return own ? [...opensshChain(file, own.split(",")), ...jump] : jump;
+  }
+
+  test("the first hop's own ProxyJump comes first, recursively; later hops' does not; loops are refused", () => {
+    const file = join(dir, "jump.config");
+    writeFileSync(
+      file,
+      [
+        "Host a\n  ProxyJump x",
+        "Host x\n  ProxyJump ops@y:2200",
+        "Host b\n  ProxyJump never-used",
+        "Host pc\n  ProxyCommand nc %h %p",
+        "Host loop1\n  ProxyJump loop2",
+        "Host loop2\n  ProxyJump other,loop1",
+        "Host other\n  ProxyJump loop1",
+      ].join("\n"),
+    );
+    const config = loadSshConfig([file]);
+    const defaults = { username: "me", port: 22 };
+    for (const jump of [["a", "b"], ["b", "a"], ["x"], ["pc", "a"], ["ops@y:2200", "b"]]) {
+      expect(config.jumpChain(jump, defaults), jump.join(",")).toEqual(opensshChain(file, jump));
+    }
+    expect(config.jumpChain(["a", "b"], defaults)).toEqual(["ops@y:2200", "x", "a", "b"]);
+    expect(() => config.jumpChain(["loop1"], defaults)).toThrow(
+      'ssh_config: ProxyJump loop: "loop1" is reached through "loop2" is reached through "other" is reached through "loop1"',
+    );
+  });
+});
+
 describe("loadSshConfig", () => {
   test("Match exec is refused with one warning; unsupported directives warn once each", () => {
     const warnings: string[] = [];
@@ -271,6 +368,20 @@ describe("loadSshConfig", () => {
     expect(warnings.filter((w) => /certificatefile/.test(w))).toHaveLength(1);
     expect(warnings.filter((w) => /pkcs11provider/.test(w))).toHaveLength(1);
     expect(config.resolve("a", {}, { username: "me", port: 22 }).user).toBe("me");
+  });
+
+  test("Match canonical/final need no warning; CanonicalizeHostname warns once that names are not canonicalized", () => {
+    const warnings: string[] = [];
+    const file = join(dir, "final-warn.config");
+    writeFileSync(
+      file,
+      "Host a\n  CanonicalizeHostname yes\nMatch !final\n  User first\nMatch final\n  Port 2\nMatch canonical !final\n  Port 3\n",
+    );
+    const config = loadSshConfig([file], { warn: (m) => warnings.push(m) });
+    expect(config.resolve("a", {}, { username: "me", port: 22 })).toMatchObject({ user: "first", port: 2 });
+    config.resolve("b", {}, { username: "me", port: 22 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/CanonicalizeHostname is not supported .* names are not canonicalized/);
   });
 
   test("precedence: the target's user@ and :port, then ssh_config, then the library's options", () => {
@@ -299,8 +410,7 @@ describe("loadSshConfig", () => {
 describe("createProbe reads ssh_config (real OpenSSH sshd)", () => {
   test("an alias with HostName, Port, User, IdentityFile, UserKnownHostsFile, HostKeyAlias, ProxyCommand", async () => {
     const { createProbe } = await import("../src/index.js");
-    const { sshKeygen, knownHostsLine } = await import("./helpers/keys.js");
-    const { startSshd } = await import("./helpers/sshd.js");
+    const { sshKeygen, knownHostsLine, startSshd } = await import("@uptime/test-utils");
     const key = sshKeygen(dir, "fleet_key");
     const sshd = await startSshd([key.publicKey]);
     try {

@@ -1,12 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startAgent } from "@uptime/test-fleet";
+import {
+  type KeyFiles,
+  knownHostsLine,
+  makeTempDir,
+  type Sshd,
+  sshKeygen,
+  startSshd,
+} from "@uptime/test-utils";
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { createProbe } from "../src/index.js";
 import type { ProbeOptions } from "../src/types.js";
-import { startAgent } from "./helpers/agent.js";
-import { type KeyFiles, knownHostsLine, makeTempDir, sshKeygen } from "./helpers/keys.js";
-import { type Sshd, startSshd } from "./helpers/sshd.js";
 
 let sshd: Sshd;
 let dir: string;

@@ -9,18 +9,35 @@ export interface FleetAgent {
   /** For `SSH_AUTH_SOCK`. */
   socketPath: string;
   pid: number;
-  /** Ends the agent (SIGTERM; it removes its socket) and the directory made for it. Idempotent. */
+  /** Ends the agent (SIGTERM; it removes its socket) and the directory made for it (or the socket given). Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Options of {@link startAgent}. */
+export interface AgentOptions {
+  /** Listen here (its directory belongs to the caller; a stale socket is removed first, and again by `stop`),
+   * e.g. to restart an agent on the same path. @default `agent.sock` in a new temp dir removed by `stop` */
+  socketPath?: string;
 }
 
 /**
  * Starts `ssh-agent -D` on a socket in a new temp dir and `ssh-add`s `keyPaths` (e.g. `fleet.clientKeyPath`),
  * so clients can log in to the fleet through an agent instead of a key file. Needs openssh-client; fails clearly
  * without it.
+ *
+ * @example
+ * ```ts
+ * const agent = await startAgent([fleet.clientKeyPath]);
+ * // SSH_AUTH_SOCK=agent.socketPath ...
+ * await agent.stop();
+ * ```
  */
-export async function startAgent(keyPaths: string[]): Promise<FleetAgent> {
-  const dir = await mkdtemp(join(tmpdir(), "uptime-fleet-agent-"));
-  const socketPath = join(dir, "agent.sock");
+export async function startAgent(keyPaths: string[], options: AgentOptions = {}): Promise<FleetAgent> {
+  const dir =
+    options.socketPath === undefined ? await mkdtemp(join(tmpdir(), "uptime-fleet-agent-")) : undefined;
+  const socketPath = options.socketPath ?? join(dir!, "agent.sock");
+  // A socket left by an agent that was killed hard would make the new one fail to bind.
+  if (dir === undefined) await rm(socketPath, { force: true });
   const child: ChildProcess = spawn("ssh-agent", ["-D", "-a", socketPath], { stdio: "ignore" });
   let spawnError: Error | undefined;
   child.once("error", (err) => {
@@ -35,7 +52,7 @@ export async function startAgent(keyPaths: string[]): Promise<FleetAgent> {
     stopped ??= (async () => {
       if (child.exitCode === null && child.signalCode === null && !spawnError) child.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir ?? socketPath, { recursive: true, force: true });
     })();
     return stopped;
   };

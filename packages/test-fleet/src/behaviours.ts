@@ -8,7 +8,7 @@ import { hashIndex } from "./uptime-text.js";
  * - `auth-reject`: rejects every authentication method.
  * - `changed-hostkey`: listed in known_hosts with the fleet key but serves a different key.
  * - `hostkey-unknown`: serves the fleet key but has no known_hosts line.
- * - `exit-status`: prints `uptime: simulated failure` on stderr and exits 3.
+ * - `exit-status`: prints `uptime: simulated failure` and a second line on stderr and exits 3.
  * - `huge-output`: writes 1 MiB to stdout, then exits 0.
  * - `silent`: accepts TCP and never sends a byte.
  * - `slow-banner`: sends its SSH identification line one byte per second, then works normally.
@@ -19,6 +19,10 @@ import { hashIndex } from "./uptime-text.js";
  * - `hostile-stderr`: exits 1 with a stderr line full of terminal escapes (OSC 52, screen clear),
  *   NUL, BEL, CR, a bidi override, a byte that is not UTF-8 and a forged
  *   `host: 10.9.9.9, result: 999 days`; not drawn by {@link failureMix}.
+ * - `close-without-exit`: writes `partial` and closes the channel without an exit status; not drawn by
+ *   {@link failureMix}.
+ * - `password-only`: offers only the `password` method (and accepts no password); not drawn by
+ *   {@link failureMix}.
  */
 export type Behaviour =
   | "ok"
@@ -33,7 +37,9 @@ export type Behaviour =
   | "close-after-auth"
   | "no-exec-reply"
   | "stream-forever"
-  | "hostile-stderr";
+  | "hostile-stderr"
+  | "close-without-exit"
+  | "password-only";
 
 /** Every behaviour, `ok` first. */
 export const BEHAVIOURS: readonly Behaviour[] = [
@@ -50,11 +56,13 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   "no-exec-reply",
   "stream-forever",
   "hostile-stderr",
+  "close-without-exit",
+  "password-only",
 ];
 
-/** The failure behaviours {@link failureMix} draws from. */
+/** The failure behaviours {@link failureMix} draws from (the mix benchmarks and the demo have always used). */
 export const FAILURE_BEHAVIOURS: readonly Behaviour[] = BEHAVIOURS.filter(
-  (b) => b !== "ok" && b !== "hostile-stderr",
+  (b) => b !== "ok" && b !== "hostile-stderr" && b !== "close-without-exit" && b !== "password-only",
 );
 
 const behaviourSet = new Set<string>(BEHAVIOURS);
@@ -107,4 +115,6 @@ export const EXPECTED_ERROR_CODES: Readonly<Record<Behaviour, readonly string[]>
   "no-exec-reply": ["COMMAND_TIMEOUT"],
   "stream-forever": ["COMMAND_TIMEOUT", "OUTPUT_TOO_LARGE"],
   "hostile-stderr": ["EXIT_STATUS"],
+  "close-without-exit": ["CLOSED"],
+  "password-only": ["AUTH"],
 };

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir, waitFor } from "@uptime/test-utils";
 import { expect, onTestFinished, test } from "vitest";
 import { runOpenSsh } from "./test-client.js";
 import { expectedUptime } from "./uptime-text.js";
@@ -45,18 +45,9 @@ const exited = (child: ChildProcess): Promise<number | null> =>
     child.once("exit", (code) => resolve(code));
   });
 
-async function until(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test("the CLI prints one ready line, serves, and exits 0 on SIGTERM", async () => {
   assertFreshBuild();
-  const out = mkdtempSync(join(tmpdir(), "fleet-cli-"));
-  onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+  const out = await tempDir("fleet-cli-");
   const cli = startCli([
     "--hosts",
     "4",
@@ -67,7 +58,7 @@ test("the CLI prints one ready line, serves, and exits 0 on SIGTERM", async () =
     "--behaviours",
     "2:silent",
   ]);
-  await until(() => cli.stdout().includes("\n"), 10_000);
+  await waitFor(() => cli.stdout().includes("\n"), { timeoutMs: 10_000, what: "the ready line" });
   const ready = JSON.parse(cli.stdout().trim());
   expect(ready).toMatchObject({
     ready: true,
@@ -93,12 +84,16 @@ test("bad flags exit 2 with a clear message", async () => {
     expect(await exited(cli.child)).toBe(2);
     expect(cli.stderr()).toMatch(/--hosts|teleport|nope/);
   }
+  // A value startFleet refuses (an option error, code INVALID_OPTION) is a usage error too.
+  const cli = startCli(["--hosts", "2", "--first-address", "10.0.0.1"]);
+  expect(await exited(cli.child)).toBe(2);
+  expect(cli.stderr()).toContain("firstAddress");
 });
 
 test("--processes splits one fleet over several processes sharing keys and files", async () => {
   assertFreshBuild();
   const cli = startCli(["--hosts", "6", "--processes", "2", "--first-address", "127.8.0.1"]);
-  await until(() => cli.stdout().includes("\n"), 20_000);
+  await waitFor(() => cli.stdout().includes("\n"), { timeoutMs: 20_000, what: "the ready line" });
   const ready = JSON.parse(cli.stdout().trim());
   expect(ready).toMatchObject({ ready: true, hosts: 6, processes: 2 });
   expect(ready.pids).toHaveLength(2);

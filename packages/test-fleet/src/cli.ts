@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { EXIT, exitCodeFor, UsageError } from "@uptime/cli-kit";
 import { type FleetAgent, startAgent } from "./agent.js";
 import { BEHAVIOURS, type Behaviour, failureMix, isBehaviour } from "./behaviours.js";
 import { HOSTS_PER_PROCESS, type RunningShards, SHARD_ENV, startShards } from "./cli-shards.js";
-import { type Fleet, type FleetOptions, startFleet } from "./fleet.js";
+import { type Fleet, startFleet } from "./fleet.js";
+import type { FleetOptions } from "./fleet-options.js";
 
 const USAGE = `Usage: uptime-test-fleet --hosts N [options]
 
@@ -38,7 +40,14 @@ Options:
 Behaviours: ${BEHAVIOURS.join(", ")}
 `;
 
-class UsageError extends Error {}
+/**
+ * The exit code for an error, by its `code` (cli-kit's rule): startFleet's option errors come from flags here,
+ * so they are usage errors like the flag parser's.
+ */
+function exitCodeOf(err: unknown): number {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === "INVALID_OPTION" || code === "UNKNOWN_OPTION" ? EXIT.usage : exitCodeFor(err);
+}
 
 const PASS_THROUGH = [
   "stats-every",
@@ -229,10 +238,10 @@ export async function main(argv: string[]): Promise<void> {
   try {
     parsed = parseCliArgs(argv);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    log(err.message);
+    if (exitCodeOf(err) !== EXIT.usage) throw err;
+    log((err as Error).message);
     process.stderr.write("Try --help.\n");
-    process.exitCode = 2;
+    process.exitCode = EXIT.usage;
     return;
   }
   if (parsed.help) {
@@ -280,7 +289,7 @@ export async function main(argv: string[]): Promise<void> {
     fleet = await startFleet(options);
   } catch (err) {
     log((err as Error).message);
-    process.exitCode = err instanceof TypeError ? 2 : 1;
+    process.exitCode = exitCodeOf(err);
     return;
   }
   const agent = parsed.agent ? await startAgentOrLog(fleet.clientKeyPath, log) : undefined;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { describe, expect, onTestFinished, test } from "vitest";
 import { expectedUptime, type FleetOptions, startAgent, startFleet } from "./index.js";
 import { generateKeyPair, knownHostsLine } from "./keys.js";
@@ -101,6 +102,59 @@ describe("startFleet", () => {
     expect(fleet.stats().authOk).toBe(1);
     await agent.stop();
     expect(existsSync(agent.socketPath)).toBe(false);
+  });
+
+  test("an agent restarted on a socket path of the caller's serves again; stop removes only the socket", async () => {
+    const fleet = await fleetFor({ hosts: 1 });
+    const socketPath = join(fleet.dir, "agent.sock");
+    const first = await startAgent([fleet.clientKeyPath], { socketPath });
+    process.kill(first.pid, "SIGKILL"); // a hard kill leaves the socket file behind
+    for (let i = 0; i < 100 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 10));
+    const second = await startAgent([fleet.clientKeyPath], { socketPath });
+    onTestFinished(() => second.stop());
+    expect(second.socketPath).toBe(socketPath);
+    const host = fleet.hosts[0]!;
+    const { stdout } = await runOpenSsh([
+      ...["-o", `IdentityAgent=${socketPath}`, "-o", "IdentityFile=/dev/null", "-o", "BatchMode=yes"],
+      ...["-o", `UserKnownHostsFile=${fleet.knownHostsPath}`, "-o", "StrictHostKeyChecking=yes"],
+      ...["-p", String(host.port), `fleet@${host.address}`, "uptime"],
+    ]);
+    expect(stdout).toBe(`${host.expected.raw}\n`);
+    await second.stop();
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(fleet.dir)).toBe(true);
+  });
+
+  test("dropFirstConnections: each host destroys its first connections before a byte, then serves", async () => {
+    const fleet = await fleetFor({ hosts: 2, dropFirstConnections: 2 });
+    for (const host of fleet.hosts) {
+      await expect(execOnHost(fleet, host)).rejects.toBeInstanceOf(Error);
+      await expect(execOnHost(fleet, host)).rejects.toBeInstanceOf(Error);
+      expect((await execOnHost(fleet, host)).stdout).toBe(`${host.expected.raw}\n`);
+    }
+    expect(fleet.stats()).toMatchObject({ connections: 6, authOk: 2, execs: 2 });
+  });
+
+  test("dropConnections() ends every open connection; maxPreAuth counts unauthenticated ones at once", async () => {
+    const fleet = await fleetFor({ hosts: 1, holdCapMs: 10_000 });
+    const host = fleet.hosts[0]!;
+    const raws = [0, 1, 2].map(() =>
+      connect({ host: host.address, port: host.port })
+        .on("error", () => {})
+        .resume(),
+    );
+    onTestFinished(() => {
+      for (const r of raws) r.destroy();
+    });
+    const closed = raws.map((r) => new Promise((resolve) => r.once("close", resolve)));
+    for (let i = 0; i < 200 && fleet.stats().open < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(fleet.stats()).toMatchObject({ open: 3, maxPreAuth: 3 });
+    fleet.dropConnections();
+    await Promise.all(closed);
+    for (let i = 0; i < 200 && fleet.stats().open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // Closed connections no longer count: a fourth one, alone, leaves the high-water mark at 3.
+    expect((await execOnHost(fleet, host)).stdout).toBe(`${host.expected.raw}\n`);
+    expect(fleet.stats()).toMatchObject({ connections: 4, authOk: 1, maxPreAuth: 3 });
   });
 
   test("a key the fleet did not issue is rejected", async () => {

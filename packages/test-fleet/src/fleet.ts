@@ -3,10 +3,11 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkKnownKeys, type Logger, optionError } from "@uptime/protocol/check";
+import { optionError } from "@uptime/protocol/check";
 import ssh2 from "ssh2";
-import { loopbackAddresses, parseLoopback } from "./addresses.js";
-import { type Behaviour, isBehaviour } from "./behaviours.js";
+import { loopbackAddresses } from "./addresses.js";
+import type { Behaviour } from "./behaviours.js";
+import { checkFleetOptions, type FleetOptions } from "./fleet-options.js";
 import {
   createClientKey,
   createHostKey,
@@ -20,47 +21,6 @@ import { type FleetStats, type HandlerContext, handleClient, handleSocket } from
 import { type ExpectedUptime, expectedUptime } from "./uptime-text.js";
 
 const { Server: SshServer } = ssh2;
-
-/** Where the fleet sends its diagnostics (it never prints): the shared `Logger` shape of `@uptime/protocol/check`. */
-export type FleetLogger = Logger;
-
-/** Options of {@link startFleet}. */
-export interface FleetOptions {
-  /** Number of hosts (0 or more). */
-  hosts: number;
-  /** First loopback address; later hosts count upwards, skipping .0 and .255. @default "127.1.0.1" */
-  firstAddress?: string;
-  /** Port for every listener; 0 gives each listener its own ephemeral port. With `hostsPerAddress` > 1 the hosts
-   * of one address use `port`, `port + 1`, ... @default 0 */
-  port?: number;
-  /** Hosts that share one address (on different ports). @default 1 */
-  hostsPerAddress?: number;
-  /** Delay added to every write the server makes (one-way latency per write). @default 0 */
-  latencyMs?: number;
-  /** Behaviour per host index (missing indexes are `ok`), or a function of the index. @default all "ok" */
-  behaviours?: Record<number, Behaviour> | ((index: number) => Behaviour);
-  /** User name written into the inventory (any user name is accepted). @default "fleet" */
-  user?: string;
-  /** Directory for the written files; created if missing. @default a new temp dir, removed by close() */
-  dir?: string;
-  /** Upper bound for connections that would otherwise never end (silent, no-exec-reply, stream-forever).
-   * @default 60000 */
-  holdCapMs?: number;
-  /** Index of the first host: hosts are `firstIndex`, `firstIndex + 1`, ... and their addresses, ports, expected
-   * uptimes and behaviours follow the index, so several processes can serve slices of one big fleet.
-   * @default 0 */
-  firstIndex?: number;
-  /** One host key for every host (OpenSSH ed25519 private key text): the old, best-case fleet whose host-key
-   * caches always hit. Implies `sharedHostKey`. @default each host its own key */
-  hostKey?: string;
-  /** Serve one host key (`hostKey`, or a new one) on every host instead of a key per host, as a real fleet has.
-   * @default false */
-  sharedHostKey?: boolean;
-  /** Client private key (OpenSSH ed25519) to accept instead of a new one. @default generated */
-  clientKey?: string;
-  /** Receives diagnostics. @default none */
-  logger?: FleetLogger;
-}
 
 /** One simulated host. */
 export interface FleetHost {
@@ -99,6 +59,8 @@ export interface Fleet {
   find(target: string): FleetHost | undefined;
   /** Counters since start. */
   stats(): FleetStats;
+  /** Destroys every open connection (the listeners stay), as a host that restarts or a NAT that forgets. */
+  dropConnections(): void;
   /** Stops every listener, drops every connection, removes the temp dir it created. Idempotent. */
   close(): Promise<void>;
 }
@@ -108,31 +70,6 @@ const LISTEN_BATCH = 512;
 function fail(option: string, expected: string, got: unknown): never {
   throw optionError(option, expected, got);
 }
-
-/** Every option name of {@link FleetOptions}; the type below fails to compile when one is missing. */
-const OPTION_NAMES = [
-  "hosts",
-  "firstAddress",
-  "port",
-  "hostsPerAddress",
-  "latencyMs",
-  "behaviours",
-  "user",
-  "dir",
-  "holdCapMs",
-  "firstIndex",
-  "hostKey",
-  "sharedHostKey",
-  "clientKey",
-  "logger",
-] as const satisfies readonly (keyof FleetOptions)[];
-type Unlisted = Exclude<keyof FleetOptions, (typeof OPTION_NAMES)[number]>;
-// A new option in FleetOptions must be added to OPTION_NAMES, or it would be refused as unknown.
-const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void allListed;
-
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 
 async function openFilesSoftLimit(): Promise<number | undefined> {
   try {
@@ -155,37 +92,10 @@ async function openFilesSoftLimit(): Promise<number | undefined> {
  * ```
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  if (typeof options !== "object" || options === null) fail("options", "an object", options);
-  checkKnownKeys(options, OPTION_NAMES);
-  const { hosts: count, firstAddress = "127.1.0.1", port = 0, hostsPerAddress = 1, latencyMs = 0 } = options;
-  const { user = "fleet", holdCapMs = 60_000, firstIndex = 0, behaviours, logger } = options;
-  if (!isInt(count, 0, 10_000_000)) fail("hosts", "a whole number >= 0", count);
-  const first = parseLoopback(firstAddress);
-  if (first === undefined) fail("firstAddress", "a 127.x.y.z address not ending in .0 or .255", firstAddress);
-  if (!isInt(port, 0, 65_535)) fail("port", "a port number 0-65535", port);
-  if (!isInt(hostsPerAddress, 1, 65_535)) fail("hostsPerAddress", "a whole number >= 1", hostsPerAddress);
-  if (port !== 0 && port + hostsPerAddress - 1 > 65_535) {
-    fail("port", `at most ${65_536 - hostsPerAddress} with hostsPerAddress ${hostsPerAddress}`, port);
-  }
-  if (!(typeof latencyMs === "number" && latencyMs >= 0 && latencyMs < 600_000)) {
-    fail("latencyMs", "a number of ms >= 0", latencyMs);
-  }
-  if (!isInt(firstIndex, 0, 100_000_000)) fail("firstIndex", "a whole number >= 0", firstIndex);
-  for (const key of ["hostKey", "clientKey"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "string") {
-      fail(key, "an OpenSSH private key string", options[key]);
-    }
-  }
-  if (!isInt(holdCapMs, 1, 3_600_000)) fail("holdCapMs", "a whole number of ms from 1 to 3600000", holdCapMs);
-  if (typeof user !== "string" || !/^[A-Za-z0-9._-]+$/.test(user)) fail("user", "a plain user name", user);
-  if (behaviours !== undefined && typeof behaviours !== "function" && typeof behaviours !== "object") {
-    fail("behaviours", "a record or a function of the host index", behaviours);
-  }
-  const behaviourOf = (index: number): Behaviour => {
-    const b = typeof behaviours === "function" ? behaviours(index) : (behaviours?.[index] ?? "ok");
-    if (!isBehaviour(b)) fail(`behaviours[${index}]`, "a known behaviour", b);
-    return b;
-  };
+  const checked = checkFleetOptions(options);
+  const { count, first, firstAddress, port, hostsPerAddress, latencyMs, user, holdCapMs, firstIndex } =
+    checked;
+  const { dropFirstConnections, behaviourOf, logger } = checked;
   const firstSlot = Math.floor(firstIndex / hostsPerAddress);
   const addressCount =
     count === 0 ? 0 : Math.floor((firstIndex + count - 1) / hostsPerAddress) - firstSlot + 1;
@@ -235,7 +145,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     : (await hostPublicKeys(firstIndex, count)).map((pub) => ed25519PublicLine(pub));
   for (const h of hosts) h.hostPublicKey = sharedKey?.publicLine ?? publicLines![h.index - firstIndex]!;
   const clientKey = withOption("clientKey", () => createClientKey(options.clientKey));
-  const stats: FleetStats = { connections: 0, open: 0, authOk: 0, authFailed: 0, execs: 0 };
+  const stats: FleetStats = {
+    connections: 0,
+    open: 0,
+    authOk: 0,
+    authFailed: 0,
+    execs: 0,
+    maxPreAuth: 0,
+  };
   const sockets = new Set<Socket>();
   const debug = (message: string): void => logger?.debug?.(message);
   // One ssh2 server per host key: it holds the parsed key and the algorithm offer; listeners only inject sockets.
@@ -258,7 +175,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     clientKey,
     latencyMs,
     holdCapMs,
+    dropFirst: dropFirstConnections,
     stats,
+    preAuth: 0,
     sockets,
     debug,
     inject: (socket, index, alternate) => serverFor(index, alternate).injectSocket(socket),
@@ -277,7 +196,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         batch.map(
           (host) =>
             new Promise<void>((resolve, reject) => {
-              const runtime = { index: host.index, behaviour: host.behaviour, expected: host.expected };
+              const runtime = {
+                index: host.index,
+                behaviour: host.behaviour,
+                expected: host.expected,
+                accepted: 0,
+              };
               const server = createServer((socket) => handleSocket(ctx, runtime, socket));
               listeners.push(server);
               server.once("error", (err: NodeJS.ErrnoException) => {
@@ -348,6 +272,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       return byAddressPort.get(hostPort);
     },
     stats: () => ({ ...stats }),
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+    },
     close() {
       closing ??= (async () => {
         await closeListeners();

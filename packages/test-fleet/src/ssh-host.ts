@@ -18,6 +18,8 @@ export interface FleetStats {
   authFailed: number;
   /** Exec requests received. */
   execs: number;
+  /** Most connections open at the same time that had not (yet) authenticated, including raw ones. */
+  maxPreAuth: number;
 }
 
 /** What the connection handler needs to know about the host a socket reached. */
@@ -25,6 +27,8 @@ export interface HostRuntime {
   index: number;
   behaviour: Behaviour;
   expected: ExpectedUptime;
+  /** Connections this host accepted so far. */
+  accepted: number;
 }
 
 /** Everything shared by all hosts of one fleet. */
@@ -32,7 +36,11 @@ export interface HandlerContext {
   clientKey: ClientKey;
   latencyMs: number;
   holdCapMs: number;
+  /** Each host destroys its first this many connections as soon as they are accepted. */
+  dropFirst: number;
   stats: FleetStats;
+  /** Connections open right now that have not authenticated. */
+  preAuth: number;
   sockets: Set<Socket>;
   /** Hands a socket to the ssh2 server that serves the right host key. */
   inject(socket: Socket, index: number, alternateKey: boolean): void;
@@ -42,6 +50,7 @@ export interface HandlerContext {
 interface ConnState {
   host: HostRuntime;
   cleanups: Array<() => void>;
+  authenticated: boolean;
 }
 
 const HUGE_OUTPUT_BYTES = 1024 * 1024;
@@ -52,12 +61,23 @@ const HUGE_CHUNK = Buffer.alloc(
 const STREAM_INTERVAL_MS = 100;
 const connStates = new WeakMap<Socket, ConnState>();
 
+function countPreAuth(ctx: HandlerContext, delta: number): void {
+  ctx.preAuth += delta;
+  if (ctx.preAuth > ctx.stats.maxPreAuth) ctx.stats.maxPreAuth = ctx.preAuth;
+}
+
 /** Called for every TCP connection a host's listener accepts. */
 export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Socket): void {
   ctx.stats.connections++;
+  host.accepted++;
+  if (host.accepted <= ctx.dropFirst) {
+    socket.destroy();
+    return;
+  }
   ctx.stats.open++;
   ctx.sockets.add(socket);
-  const conn: ConnState = { host, cleanups: [] };
+  countPreAuth(ctx, 1);
+  const conn: ConnState = { host, cleanups: [], authenticated: false };
   socket.setNoDelay(true);
   socket.on("error", (err) => ctx.debug(`host ${host.index}: socket error ${err.message}`));
   // The client went away: nothing it could still want from us (SSH never half-closes), drop pending writes.
@@ -65,6 +85,7 @@ export function handleSocket(ctx: HandlerContext, host: HostRuntime, socket: Soc
   socket.once("close", () => {
     ctx.stats.open--;
     ctx.sockets.delete(socket);
+    if (!conn.authenticated) countPreAuth(ctx, -1);
     for (const cleanup of conn.cleanups) cleanup();
     conn.cleanups.length = 0;
   });
@@ -108,6 +129,8 @@ export function handleClient(ctx: HandlerContext, client: Connection): void {
   client.on("error", (err) => ctx.debug(`host ${host.index}: ${err.message}`));
   client.on("authentication", (auth: AuthContext) => onAuth(ctx, host, auth));
   client.on("ready", () => {
+    conn.authenticated = true;
+    countPreAuth(ctx, -1);
     if (host.behaviour === "close-after-auth") {
       // end() lets the success message out first; destroy() is the backstop.
       socket.end();
@@ -127,6 +150,11 @@ export function handleClient(ctx: HandlerContext, client: Connection): void {
 }
 
 function onAuth(ctx: HandlerContext, host: HostRuntime, auth: AuthContext): void {
+  if (host.behaviour === "password-only") {
+    if (auth.method !== "none") ctx.stats.authFailed++;
+    auth.reject(["password"]);
+    return;
+  }
   if (auth.method === "publickey" && host.behaviour !== "auth-reject") {
     if (ctx.clientKey.accepts(auth.key.algo, auth.key.data, auth.blob, auth.signature)) {
       if (auth.signature !== undefined) ctx.stats.authOk++;
@@ -137,6 +165,9 @@ function onAuth(ctx: HandlerContext, host: HostRuntime, auth: AuthContext): void
   if (auth.method !== "none") ctx.stats.authFailed++;
   auth.reject(["publickey"]);
 }
+
+/** What an `exit-status` host writes: two lines, so a client's "first stderr line" can be checked. */
+const EXIT_STATUS_STDERR = "uptime: simulated failure\nTry 'uptime --help' for more information.\n";
 
 /** What a `hostile-stderr` host writes: escapes, controls, bidi, a non-UTF-8 byte, a forged line. */
 const HOSTILE_STDERR = Buffer.concat([
@@ -157,7 +188,7 @@ function runCommand(ctx: HandlerContext, conn: ConnState, channel: ServerChannel
   channel.on("error", (err: Error) => ctx.debug(`host ${host.index}: channel ${err.message}`));
   switch (host.behaviour) {
     case "exit-status":
-      channel.stderr.write("uptime: simulated failure\n");
+      channel.stderr.write(EXIT_STATUS_STDERR);
       finish(channel, 3);
       return;
     case "hostile-stderr":
@@ -180,6 +211,10 @@ function runCommand(ctx: HandlerContext, conn: ConnState, channel: ServerChannel
       pump();
       return;
     }
+    case "close-without-exit":
+      channel.write("partial");
+      channel.close();
+      return;
     case "stream-forever": {
       const line = `${host.expected.raw}\n`;
       const stop = (): void => {

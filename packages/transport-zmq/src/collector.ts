@@ -1,9 +1,11 @@
 import { encode, LIMITS, type Message, type Result } from "@uptime/protocol";
+import type { Logger } from "@uptime/protocol/check";
 import type * as zmq from "zeromq";
-import type { CurveServerOptions, ZapHandler } from "./curve.js";
+import { resolveCollectorOptions } from "./collector-options.js";
+import type { CollectorEvents, CollectorMetrics, CollectorOptions, ResultStore } from "./collector-types.js";
+import type { ZapHandler } from "./curve.js";
 import { TypedEmitter } from "./emitter.js";
-import { type Logger, RateLimitedWarn, silentLogger } from "./logger.js";
-import { intOption, stringOption } from "./options.js";
+import { RateLimitedWarn } from "./rate-limited-warn.js";
 import {
   bindServerRouter,
   createServerRouter,
@@ -12,61 +14,8 @@ import {
   serveRouter,
   serverTrust,
 } from "./server-router.js";
-import { hasCode, observeHandshakes, RejectCounter, type RejectInfo, SendQueue } from "./socket-util.js";
+import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
 import type { TrustList } from "./trust.js";
-
-/**
- * Where the sink keeps results. `has` must answer from what is durably written (also
- * after a restart); `write` resolves only once the batch is durable.
- */
-export interface ResultStore {
-  has(job: string, seq: number): boolean;
-  write(results: Result[]): Promise<void>;
-}
-
-/** Options of a {@link Collector}. */
-export interface CollectorOptions {
-  /** Where to bind the ROUTER. @default "tcp://*:5558" */
-  endpoint?: string;
-  store: ResultStore;
-  /** CURVE with a ZAP allow-list of worker keys. @default undefined (plain tcp) */
-  curve?: CurveServerOptions;
-  /**
-   * Networks (CIDR) workers may connect from, checked by ZAP; see `DispatcherOptions.trust`.
-   * @default ["127.0.0.0/8", "::1/128"] without CURVE, any address with CURVE
-   */
-  trust?: string[];
-  /** Longest a result waits before its batch is written. @default 20 */
-  batchMaxMs?: number;
-  /** Most results in one write. @default 1000 */
-  batchMax?: number;
-  /** @default 1000 */
-  lingerMs?: number;
-  logger?: Logger;
-}
-
-/** Counters the sink app can show. */
-export interface CollectorMetrics {
-  received: number;
-  stored: number;
-  duplicates: number;
-  receiptsSent: number;
-  receiptsUndeliverable: number;
-  /** Results received and not yet durably written. */
-  pending: number;
-  writeErrors: number;
-  rejects: { total: number; byCode: Record<string, number> };
-}
-
-/** Events of a {@link Collector}. */
-export type CollectorEvents = {
-  "job-start": [Extract<Message, { t: "job-start" }>];
-  "job-end": [Extract<Message, { t: "job-end" }>];
-  /** A batch durably written (in arrival order, no duplicates). */
-  stored: [Result[]];
-  duplicate: [{ job: string; seq: number; worker: string }];
-  reject: [RejectInfo];
-};
 
 interface Entry {
   result: Result;
@@ -123,31 +72,23 @@ export class Collector extends TypedEmitter<CollectorEvents> {
 
   constructor(options: CollectorOptions) {
     super();
-    if (
-      !options?.store ||
-      typeof options.store.has !== "function" ||
-      typeof options.store.write !== "function"
-    ) {
-      throw new TypeError(
-        "Collector options.store: expected an object with has(job, seq) and write(results)",
-      );
-    }
-    this.store = options.store;
-    this.endpointOption = stringOption(options.endpoint ?? "tcp://*:5558", "Collector options.endpoint");
-    this.batchMaxMs = intOption(options.batchMaxMs, 20, "Collector options.batchMaxMs", 0);
-    this.batchMax = intOption(options.batchMax, 1000, "Collector options.batchMax", 1, 100_000);
-    const lingerMs = intOption(options.lingerMs, 1000, "Collector options.lingerMs", 0);
+    const o = resolveCollectorOptions(options);
+    this.store = o.store;
+    this.endpointOption = o.endpoint;
+    this.batchMaxMs = o.batchMaxMs;
+    this.batchMax = o.batchMax;
+    const lingerMs = o.lingerMs;
     this.lingerMs = lingerMs;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = o.logger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("collector", this.warn, (info) => this.emit("reject", info));
     // A receipt that cannot be queued at once is dropped, not waited for: the worker sends the
     // result again later and gets a new receipt.
-    this.curveOn = options.curve !== undefined;
-    this.trust = serverTrust(options.trust, this.curveOn, this.endpointOption, "Collector options.trust");
+    this.curveOn = o.curve !== undefined;
+    this.trust = serverTrust(o.trust, this.curveOn, this.endpointOption, "trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Collector",
-      curve: options.curve,
+      curve: o.curve,
       trust: this.trust,
       lingerMs,
       sendHighWaterMark: 10_000,

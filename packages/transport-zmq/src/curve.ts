@@ -1,5 +1,6 @@
+import { type Logger, optionError } from "@uptime/protocol/check";
 import * as zmq from "zeromq";
-import type { Logger } from "./logger.js";
+import { optionsObject } from "./options.js";
 import type { TrustList } from "./trust.js";
 import { assertZ85Key, z85Encode } from "./z85.js";
 
@@ -25,17 +26,25 @@ export interface CurveClientOptions {
 export const ZAP_DOMAIN = "uptime";
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
 
-/** Validates server options and returns the allow-list as a Set. Throws TypeError on misuse. */
+const SERVER_NAMES = [
+  "publicKey",
+  "secretKey",
+  "allow",
+] as const satisfies readonly (keyof CurveServerOptions)[];
+
+/**
+ * Validates server options (named `option`, e.g. `curve`) and returns the allow-list as a Set. Throws a
+ * TypeError on misuse: "Expected \`curve.allow[0]\` to be a 40-character Z85 CURVE key, got a 5-character string".
+ */
 export function validateCurveServer(curve: CurveServerOptions, option: string): Set<string> {
-  assertZ85Key(curve.publicKey, `${option}.publicKey`);
-  assertZ85Key(curve.secretKey, `${option}.secretKey`);
-  if (!Array.isArray(curve.allow)) {
-    throw new TypeError(`${option}.allow: expected an array of Z85 public keys, got ${typeof curve.allow}`);
-  }
-  curve.allow.forEach((k, i) => {
+  const o = optionsObject(curve, SERVER_NAMES, option, `${option}.`);
+  assertZ85Key(o.publicKey, `${option}.publicKey`);
+  assertZ85Key(o.secretKey, `${option}.secretKey`);
+  if (!Array.isArray(o.allow)) throw optionError(`${option}.allow`, "an array of Z85 public keys", o.allow);
+  o.allow.forEach((k, i) => {
     assertZ85Key(k, `${option}.allow[${i}]`);
   });
-  return new Set(curve.allow);
+  return new Set(o.allow as string[]);
 }
 
 /** Makes `socket` a CURVE server with ZAP enforced (call before bind). */
@@ -108,7 +117,7 @@ export class ZapHandler {
         await this.socket.send(reply);
       }
     } catch (error) {
-      if (!this.socket.closed) this.logger.warn("ZAP handler stopped", { error: String(error) });
+      if (!this.socket.closed) this.logger.warn?.("ZAP handler stopped", { error: String(error) });
     }
   }
 

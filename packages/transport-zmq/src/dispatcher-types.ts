@@ -1,6 +1,6 @@
+import type { Logger } from "@uptime/protocol/check";
 import type { CurveServerOptions } from "./curve.js";
 import type { JobProgress, JobReport } from "./job-state.js";
-import type { Logger } from "./logger.js";
 import type { RejectInfo } from "./socket-util.js";
 
 /** Options of a {@link Dispatcher}. */

@@ -1,7 +1,12 @@
-import { encode, LIMITS, type Message, type MessageBody } from "@uptime/protocol";
+import { encode, LIMITS, type Message } from "@uptime/protocol";
+import { type Logger, optionError } from "@uptime/protocol/check";
 import type * as zmq from "zeromq";
 import type { ZapHandler } from "./curve.js";
-import { type ResolvedDispatcherOptions, resolveDispatcherOptions } from "./dispatcher-options.js";
+import {
+  checkJobSpec,
+  type ResolvedDispatcherOptions,
+  resolveDispatcherOptions,
+} from "./dispatcher-options.js";
 import type {
   DispatcherEvents,
   DispatcherMetrics,
@@ -12,8 +17,7 @@ import type {
 } from "./dispatcher-types.js";
 import { TypedEmitter } from "./emitter.js";
 import { type JobRun, JobState } from "./job-state.js";
-import { type Logger, RateLimitedWarn } from "./logger.js";
-import { stringOption } from "./options.js";
+import { RateLimitedWarn } from "./rate-limited-warn.js";
 import { scheduleTasks } from "./scheduler.js";
 import {
   bindServerRouter,
@@ -25,19 +29,7 @@ import {
 } from "./server-router.js";
 import { hasCode, observeHandshakes, RejectCounter, SendQueue } from "./socket-util.js";
 import type { TrustList } from "./trust.js";
-
-interface WorkerState {
-  key: string;
-  identity: Buffer;
-  peer: string;
-  name: string;
-  capacity: number;
-  credit: number;
-  maxCredit: number;
-  lastSeen: number;
-  inFlight: Map<JobState<WorkerState>, Set<number>>;
-  inFlightCount: number;
-}
+import { WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 /**
  * The sender's side: binds a ROUTER, tracks workers, sends tasks only against the
@@ -61,8 +53,8 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
   private readonly curveOn: boolean;
   private readonly logger: Logger;
   private readonly warn: RateLimitedWarn;
-  private readonly workers = new Map<string, WorkerState>();
-  private readonly jobs = new Map<string, JobState<WorkerState>>();
+  private readonly workers = new WorkerRegistry();
+  private readonly jobs = new Map<string, JobState<WorkerEntry>>();
   private readonly rejects: RejectCounter;
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
@@ -78,11 +70,11 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     this.logger = this.o.logger;
     this.warn = new RateLimitedWarn(this.logger);
     this.rejects = new RejectCounter("dispatcher", this.warn, (info) => this.emit("reject", info));
-    this.curveOn = options.curve !== undefined;
-    this.trust = serverTrust(options.trust, this.curveOn, this.o.endpoint, "Dispatcher options.trust");
+    this.curveOn = this.o.curve !== undefined;
+    this.trust = serverTrust(this.o.trust, this.curveOn, this.o.endpoint, "trust");
     ({ router: this.router, zap: this.zap } = createServerRouter({
       owner: "Dispatcher",
-      curve: options.curve,
+      curve: this.o.curve,
       trust: this.trust,
       lingerMs: this.o.lingerMs,
       // Tasks are sent only against credit, so the queue per worker is bounded by its window.
@@ -95,7 +87,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       onAuthRefused: (address, reason) => this.rejects.add("AUTH", `handshake refused: ${reason}`, address),
     }));
     this.sends = new SendQueue(this.router, (error) =>
-      this.logger.warn("dispatcher send failed", { error: String(error) }),
+      this.logger.warn?.("dispatcher send failed", { error: String(error) }),
     );
   }
 
@@ -136,19 +128,12 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
    * or the spec is malformed.
    */
   runJob(spec: JobSpec): JobRun {
-    const id = stringOption(spec?.id, "runJob job.id", LIMITS.id);
-    if (this.jobs.has(id)) throw new TypeError(`runJob job.id: job ${JSON.stringify(id)} is running already`);
-    if (!Array.isArray(spec.targets)) {
-      throw new TypeError(`runJob job.targets: expected an array of strings, got ${typeof spec.targets}`);
-    }
-    for (let i = 0; i < spec.targets.length; i++) {
-      stringOption(spec.targets[i], `runJob job.targets[${i}]`, LIMITS.target);
-    }
-    if (spec.command !== undefined) stringOption(spec.command, "runJob job.command", LIMITS.command);
-    const job = new JobState<WorkerState>(id, spec.targets.slice(), spec.command);
+    const { id, targets, command } = checkJobSpec(spec);
+    if (this.jobs.has(id)) throw optionError("job.id", "an id no running job has", id);
+    const job = new JobState<WorkerEntry>(id, targets, command);
     if (spec.stored) job.markStored(spec.stored.seqs, spec.stored.failed);
     this.jobs.set(id, job);
-    const start = this.jobStart(job);
+    const start = encode(job.startMessage());
     for (const w of this.workers.values()) this.sendTo(w, start);
     if (job.complete) this.finish(job, false);
     else this.dispatch();
@@ -160,11 +145,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const job = this.jobs.get(jobId);
     if (!job || job.finished) return;
     for (const w of this.workers.values()) {
-      const seqs = w.inFlight.get(job);
-      if (seqs) {
-        w.inFlightCount -= seqs.size;
-        w.inFlight.delete(job);
-      }
+      w.dropJob(job);
       this.sendTo(w, encode({ t: "stop", job: jobId, reason: reason.slice(0, LIMITS.text) }));
     }
     this.finish(job, true, reason);
@@ -172,13 +153,11 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
 
   /** The workers connected now. */
   workerList(): WorkerInfo[] {
-    return [...this.workers.values()].map((w) => this.info(w));
+    return [...this.workers.values()].map((w) => w.info());
   }
 
   /** Counters for a status line: workers, credit, in flight, queued, requeued, receipts, rejects. */
   metrics(): DispatcherMetrics {
-    let credit = 0;
-    for (const w of this.workers.values()) credit += w.credit;
     let inFlight = 0;
     let queued = 0;
     for (const j of this.jobs.values()) {
@@ -187,7 +166,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     }
     return {
       workers: this.workers.size,
-      credit,
+      credit: this.workers.totalCredit(),
       inFlight,
       queued,
       ...this.counters,
@@ -231,7 +210,7 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     w.lastSeen = performance.now();
     switch (msg.t) {
       case "credit":
-        w.credit = Math.min(w.maxCredit, w.credit + msg.credit);
+        w.addCredit(msg.credit);
         this.dispatch();
         return;
       case "heartbeat":
@@ -255,59 +234,32 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     // (a harvester claiming a huge capacity to take most of the job). Cap it.
     const maxCredit = Math.min(Math.ceil(msg.capacity * 1.25) + 16, this.o.maxWorkerCredit);
     if (existing) {
-      existing.capacity = msg.capacity;
-      existing.maxCredit = maxCredit;
-      existing.credit = Math.min(maxCredit, msg.credit);
-      existing.lastSeen = now;
+      existing.refresh(msg.capacity, maxCredit, msg.credit, now);
       return;
     }
-    for (const other of this.workers.values()) {
-      // Same worker on a new connection (it recreated its socket): what was sent to the
-      // old one may never have arrived, so its unreceipted tasks go back to the queue.
-      if (other.name === msg.worker) this.lose(other, "replaced");
-    }
-    const w: WorkerState = {
-      key,
-      identity,
-      peer: identity.toString("hex"),
-      name: msg.worker,
-      capacity: msg.capacity,
-      credit: Math.min(maxCredit, msg.credit),
-      maxCredit,
-      lastSeen: now,
-      inFlight: new Map(),
-      inFlightCount: 0,
-    };
-    this.workers.set(key, w);
+    // Same worker on a new connection (it recreated its socket): what was sent to the
+    // old one may never have arrived, so its unreceipted tasks go back to the queue.
+    for (const other of this.workers.named(msg.worker)) this.lose(other, "replaced");
+    const w = new WorkerEntry(key, identity, msg.worker, msg.capacity, maxCredit, msg.credit, now);
+    this.workers.add(w);
     this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher" }));
-    for (const job of this.jobs.values()) {
-      this.sendTo(w, this.jobStart(job));
-    }
+    for (const job of this.jobs.values()) this.sendTo(w, encode(job.startMessage()));
     this.logger.info?.("worker joined", { worker: w.name, capacity: w.capacity, credit: w.credit });
-    this.emit("worker-joined", this.info(w));
+    this.emit("worker-joined", w.info());
   }
 
-  private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerState): void {
+  private onReceipt(msg: Extract<Message, { t: "receipt" }>, from: WorkerEntry): void {
     this.counters.receipts++;
     const job = this.jobs.get(msg.job);
     if (!job) return; // a late receipt of a finished or cancelled job
-    const fresh: number[] = [];
-    let notHeld = 0;
-    for (const seq of msg.seqs) {
-      const v = job.receipt(seq, from);
-      if (v.kind === "receipted") {
-        fresh.push(seq);
-        const set = v.holder.inFlight.get(job);
-        if (set?.delete(seq)) v.holder.inFlightCount--;
-      } else if (v.kind === "out-of-range") {
-        this.rejects.add(
-          "BAD_RECEIPT",
-          `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
-          from.peer,
-        );
-      } else if (v.kind === "not-held") {
-        notHeld++;
-      }
+    const { fresh, holders, failed, outOfRange, notHeld } = job.receiptAll(msg.seqs, from, msg.failed);
+    for (let i = 0; i < fresh.length; i++) holders[i]!.settle(job, fresh[i]!);
+    for (const seq of outOfRange) {
+      this.rejects.add(
+        "BAD_RECEIPT",
+        `receipt for seq ${seq} of job ${job.id} with ${job.total} tasks`,
+        from.peer,
+      );
     }
     if (notHeld > 0) {
       this.rejects.add(
@@ -317,8 +269,6 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
       );
     }
     this.counters.receipted += fresh.length;
-    const failed = Math.min(msg.failed ?? 0, fresh.length);
-    job.addFailed(failed);
     if (fresh.length > 0) this.emit("receipted", { job: job.id, seqs: fresh, failed });
     this.emit("progress", { job: job.id, ...job.progress() });
     if (job.complete) this.finish(job, false);
@@ -331,36 +281,21 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     );
   }
 
-  private sendTask(w: WorkerState, job: JobState<WorkerState>, seq: number): void {
-    w.credit--;
+  private sendTask(w: WorkerEntry, job: JobState<WorkerEntry>, seq: number): void {
+    w.assign(job, seq);
     job.markInFlight(seq, w);
-    let set = w.inFlight.get(job);
-    if (!set) {
-      set = new Set();
-      w.inFlight.set(job, set);
-    }
-    set.add(seq);
-    w.inFlightCount++;
     this.counters.tasksSent++;
-    const body: MessageBody = {
-      t: "task",
-      job: job.id,
-      seq,
-      attempt: job.attempts[seq]!,
-      target: job.targets[seq]!,
-    };
-    if (job.command !== undefined) body.command = job.command;
-    this.sendTo(w, encode(body));
+    this.sendTo(w, encode(job.task(seq)));
   }
 
-  private sendTo(w: WorkerState, frame: Buffer): void {
+  private sendTo(w: WorkerEntry, frame: Buffer): void {
     this.sends.push(w.identity, frame, (error) => {
       // A worker that is gone (EHOSTUNREACH) or whose pipe is full because it stopped reading
       // (EAGAIN) fails the send at once and is treated as lost, instead of stalling every other worker.
       if (hasCode(error, "EHOSTUNREACH") || hasCode(error, "EAGAIN")) {
-        if (this.workers.get(w.key) === w) this.lose(w, "unreachable");
+        if (this.workers.isCurrent(w)) this.lose(w, "unreachable");
       } else if (!this.closed) {
-        this.logger.warn("send to worker failed", { worker: w.name, error: String(error) });
+        this.logger.warn?.("send to worker failed", { worker: w.name, error: String(error) });
       }
     });
   }
@@ -369,72 +304,49 @@ export class Dispatcher extends TypedEmitter<DispatcherEvents> {
     const now = performance.now();
     // Now and then announce running jobs again, through every worker: a sink that restarted
     // learns their totals (it reports each job once).
-    const announce = this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => this.jobStart(j)) : [];
+    const announce =
+      this.ticks++ % 5 === 4 ? [...this.jobs.values()].map((j) => encode(j.startMessage())) : [];
     for (const w of [...this.workers.values()]) {
       if (now - w.lastSeen > this.o.heartbeatTimeoutMs) {
         this.lose(w, "timeout");
         continue;
       }
-      this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlightCount }));
+      this.sendTo(w, encode({ t: "heartbeat", from: "dispatcher", inFlight: w.inFlight }));
       for (const frame of announce) this.sendTo(w, frame);
     }
   }
 
-  private jobStart(job: JobState<WorkerState>): Buffer {
-    return encode({ t: "job-start", job: job.id, total: job.total, at: job.startedAtEpoch });
-  }
-
-  private lose(w: WorkerState, reason: WorkerLostReason): void {
-    if (this.workers.get(w.key) !== w) return;
-    this.workers.delete(w.key);
+  private lose(w: WorkerEntry, reason: WorkerLostReason): void {
+    if (!this.workers.remove(w)) return;
     let requeued = 0;
-    const touched: JobState<WorkerState>[] = [];
-    for (const [job, seqs] of w.inFlight) {
-      for (const seq of seqs) {
-        // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
-        const r = job.requeueTask(seq, this.o.maxAttempts, reason !== "replaced");
-        if (r === "requeued") {
-          requeued++;
-          this.counters.requeued++;
-        } else if (r === "abandoned") {
-          this.counters.abandoned++;
-        }
-      }
+    const touched: JobState<WorkerEntry>[] = [];
+    for (const [job, seqs] of w.takeAll()) {
+      // A replaced connection is the same worker, alive: what it held goes back without costing an attempt.
+      const r = job.requeueAll(seqs, this.o.maxAttempts, reason !== "replaced");
+      requeued += r.requeued;
+      this.counters.requeued += r.requeued;
+      this.counters.abandoned += r.abandoned;
       touched.push(job);
     }
-    w.inFlight.clear();
-    w.inFlightCount = 0;
     if (reason === "bye") this.logger.info?.("worker left", { worker: w.name, requeued });
-    else this.logger.warn("worker lost", { worker: w.name, reason, requeued });
-    this.emit("worker-lost", { ...this.info(w), reason, requeued });
+    else this.logger.warn?.("worker lost", { worker: w.name, reason, requeued });
+    this.emit("worker-lost", { ...w.info(), reason, requeued });
     for (const job of touched) if (!job.finished && job.complete) this.finish(job, false);
     this.dispatch();
   }
 
-  private finish(job: JobState<WorkerState>, cancelled: boolean, reason?: string): void {
+  private finish(job: JobState<WorkerEntry>, cancelled: boolean, reason?: string): void {
     const report = job.finish(cancelled, reason);
     if (!report) return;
     this.jobs.delete(job.id);
     if (!cancelled) {
-      for (const w of this.workers.values()) w.inFlight.delete(job);
+      for (const w of this.workers.values()) w.dropJob(job);
     }
     if (!this.closed) {
-      const end = encode({
-        t: "job-end",
-        job: job.id,
-        total: job.total,
-        done: job.receipted,
-        failed: job.failed,
-        cancelled,
-        at: Date.now(),
-      });
+      const end = encode(job.endMessage(cancelled));
       for (const w of this.workers.values()) this.sendTo(w, end);
     }
     this.logger.info?.("job finished", { job: job.id, receipted: job.receipted, cancelled });
     this.emit("job-done", report);
-  }
-
-  private info(w: WorkerState): WorkerInfo {
-    return { worker: w.name, capacity: w.capacity, peer: w.peer };
   }
 }

@@ -1,10 +1,6 @@
-export {
-  Collector,
-  type CollectorEvents,
-  type CollectorMetrics,
-  type CollectorOptions,
-  type ResultStore,
-} from "./collector.js";
+export type { Logger } from "@uptime/protocol/check";
+export { Collector } from "./collector.js";
+export type { CollectorEvents, CollectorMetrics, CollectorOptions, ResultStore } from "./collector-types.js";
 export { type CurveClientOptions, type CurveServerOptions, ZAP_DOMAIN } from "./curve.js";
 export { Dispatcher } from "./dispatcher.js";
 export type {
@@ -25,7 +21,6 @@ export {
   readKeyPair,
   writeKeyPair,
 } from "./keys.js";
-export type { Logger } from "./logger.js";
 export { type ServeTasksOptions, serveTasks, type TaskHandler, type TaskLink } from "./serve-tasks.js";
 export { describeExposure, type Exposure, exposureWarning } from "./server-router.js";
 export { Slots } from "./slots.js";

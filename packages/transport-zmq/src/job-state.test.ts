@@ -13,7 +13,7 @@ describe("JobState", () => {
     expect(job.next()).toBe(1);
     job.markInFlight(1, w1);
     expect(job.requeueTask(0, 3)).toBe("requeued");
-    expect(job.attempts[0]).toBe(2);
+    expect(job.attemptOf(0)).toBe(2);
     expect(job.next()).toBe(0);
     job.markInFlight(0, w2);
     expect(job.next()).toBe(2);
@@ -26,7 +26,7 @@ describe("JobState", () => {
     job.markInFlight(job.next(), w);
     job.markInFlight(job.next(), w);
     expect(job.requeueTask(0, 1)).toBe("abandoned");
-    expect(job.state[0]).toBe(ABANDONED);
+    expect(job.stateOf(0)).toBe(ABANDONED);
     expect(job.receipt(1, w)).toEqual({ kind: "receipted", holder: w });
     expect(job.complete).toBe(true);
     expect(job.finish(false)).toMatchObject({ receipted: 1, abandoned: [{ seq: 0, target: "a" }] });
@@ -45,10 +45,10 @@ describe("JobState", () => {
     const job = new JobState<{ name: string }>("j", ["a", "b"], undefined);
     job.markInFlight(job.next(), w);
     job.requeueTask(0, 3);
-    expect(job.state[0]).toBe(QUEUED);
+    expect(job.stateOf(0)).toBe(QUEUED);
     expect(job.receipt(0, w)).toEqual({ kind: "receipted", holder: w });
     expect(job.receipt(0, w)).toEqual({ kind: "duplicate" });
-    expect(job.state[0]).toBe(RECEIPTED);
+    expect(job.stateOf(0)).toBe(RECEIPTED);
     expect(job.next()).toBe(1); // 0 is receipted: not handed out again
     expect(job.requeueTask(0, 3)).toBe("ignored");
     expect(job.receipted).toBe(1);
@@ -67,7 +67,7 @@ describe("JobState", () => {
     expect(job.receipted).toBe(0);
     // The same worker on a new connection still counts for a task it held before the requeue.
     job.requeueTask(0, 3, false);
-    expect(job.attempts[0]).toBe(1);
+    expect(job.attemptOf(0)).toBe(1);
     expect(job.receipt(0, { name: "w1" })).toEqual({ kind: "receipted", holder: w1 });
     expect(job.progress()).toMatchObject({ receipted: 1, inFlight: 1 });
   });

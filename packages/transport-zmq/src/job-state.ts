@@ -1,3 +1,5 @@
+import type { MessageBody } from "@uptime/protocol";
+
 /** Where a job stands. */
 export interface JobProgress {
   total: number;
@@ -62,8 +64,9 @@ export type ReceiptVerdict<Owner> =
  */
 export class JobState<Owner extends Holder> {
   readonly total: number;
-  readonly state: Uint8Array;
-  readonly attempts: Uint16Array;
+  /** Each task's state: QUEUED, IN_FLIGHT, RECEIPTED or ABANDONED. */
+  private readonly state: Uint8Array;
+  private readonly attempts: Uint16Array;
   /** The last holder of each task (kept after a requeue: its late receipt still counts). */
   private readonly holder: (Owner | undefined)[];
   private fresh = 0;
@@ -129,6 +132,29 @@ export class JobState<Owner extends Holder> {
     return this.isFinished;
   }
 
+  /** The state of task `seq`: {@link QUEUED}, {@link IN_FLIGHT}, {@link RECEIPTED} or {@link ABANDONED}. */
+  stateOf(seq: number): number | undefined {
+    return this.state[seq];
+  }
+
+  /** The attempt task `seq` is on (1 for the first). */
+  attemptOf(seq: number): number | undefined {
+    return this.attempts[seq];
+  }
+
+  /** The `task` message for `seq`, on its current attempt. */
+  task(seq: number): Extract<MessageBody, { t: "task" }> {
+    const body: Extract<MessageBody, { t: "task" }> = {
+      t: "task",
+      job: this.id,
+      seq,
+      attempt: this.attempts[seq]!,
+      target: this.targets[seq]!,
+    };
+    if (this.command !== undefined) body.command = this.command;
+    return body;
+  }
+
   /** Next queued seq (requeued ones first), or -1. */
   next(): number {
     while (this.requeueHead < this.requeue.length) {
@@ -178,9 +204,31 @@ export class JobState<Owner extends Holder> {
     return { kind: "receipted", holder };
   }
 
-  /** Adds receipted tasks whose result was an error (as the sink counted them). */
-  addFailed(n: number): void {
-    this.counts.failed += n;
+  /**
+   * A receipt message's seqs relayed by `from` (see {@link receipt}): the seqs newly receipted with
+   * who held each, the seqs out of range, and how many `from` does not hold. `failed` of the new
+   * ones (at most) were errors.
+   */
+  receiptAll(
+    seqs: readonly number[],
+    from: Owner,
+    failed = 0,
+  ): { fresh: number[]; holders: Owner[]; failed: number; outOfRange: number[]; notHeld: number } {
+    const fresh: number[] = [];
+    const holders: Owner[] = [];
+    const outOfRange: number[] = [];
+    let notHeld = 0;
+    for (const seq of seqs) {
+      const v = this.receipt(seq, from);
+      if (v.kind === "receipted") {
+        fresh.push(seq);
+        holders.push(v.holder);
+      } else if (v.kind === "out-of-range") outOfRange.push(seq);
+      else if (v.kind === "not-held") notHeld++;
+    }
+    const newlyFailed = Math.min(failed, fresh.length);
+    this.counts.failed += newlyFailed;
+    return { fresh, holders, failed: newlyFailed, outOfRange, notHeld };
   }
 
   /**
@@ -201,6 +249,40 @@ export class JobState<Owner extends Holder> {
     this.requeue.push(seq);
     this.counts.requeued++;
     return "requeued";
+  }
+
+  /** Puts back (or abandons) every seq of a lost holder; see {@link requeueTask}. */
+  requeueAll(
+    seqs: Iterable<number>,
+    maxAttempts: number,
+    charge: boolean,
+  ): { requeued: number; abandoned: number } {
+    let requeued = 0;
+    let abandoned = 0;
+    for (const seq of seqs) {
+      const r = this.requeueTask(seq, maxAttempts, charge);
+      if (r === "requeued") requeued++;
+      else if (r === "abandoned") abandoned++;
+    }
+    return { requeued, abandoned };
+  }
+
+  /** The `job-start` message workers relay to the sink. */
+  startMessage(): Extract<MessageBody, { t: "job-start" }> {
+    return { t: "job-start", job: this.id, total: this.total, at: this.startedAtEpoch };
+  }
+
+  /** The `job-end` message workers relay to the sink. */
+  endMessage(cancelled: boolean): Extract<MessageBody, { t: "job-end" }> {
+    return {
+      t: "job-end",
+      job: this.id,
+      total: this.total,
+      done: this.counts.receipted,
+      failed: this.counts.failed,
+      cancelled,
+      at: Date.now(),
+    };
   }
 
   progress(): JobProgress {

@@ -1,4 +1,6 @@
 import type { Task } from "@uptime/protocol";
+import { checkInteger, optionError } from "@uptime/protocol/check";
+import { optionsObject } from "./options.js";
 import { Slots } from "./slots.js";
 import type { ResultBody } from "./worker-link-types.js";
 
@@ -7,8 +9,8 @@ export interface TaskLink {
   tasks(): AsyncIterable<Task>;
   sendResult(result: ResultBody): Promise<void>;
   release(task: { job: string; seq: number }): void;
-  on(event: "stop", listener: (m: { job?: string; reason: string }) => void): unknown;
-  off(event: "stop", listener: (m: { job?: string; reason: string }) => void): unknown;
+  on(event: "stop", listener: (m: { job: string; reason: string }) => void): unknown;
+  off(event: "stop", listener: (m: { job: string; reason: string }) => void): unknown;
 }
 
 /**
@@ -49,18 +51,12 @@ export async function serveTasks(
   handler: TaskHandler,
   options: ServeTasksOptions,
 ): Promise<void> {
-  const { concurrency, signal, onError } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new TypeError(
-      `serveTasks options.concurrency: expected an integer >= 1, got ${JSON.stringify(concurrency)}`,
-    );
-  }
+  const { concurrency, signal, onError } = checkServeOptions(options);
   const slots = new Slots(concurrency);
   const running = new Map<Task, AbortController>();
   let waiting: Task | undefined;
   let waitingStopped = false;
-  const onStop = (m: { job?: string }) => {
-    if (m.job === undefined) return;
+  const onStop = (m: { job: string }) => {
     if (waiting?.job === m.job) waitingStopped = true;
     for (const [task, ac] of running) if (task.job === m.job) ac.abort();
   };
@@ -122,4 +118,25 @@ export async function serveTasks(
     link.off("stop", onStop);
     await slots.idle();
   }
+}
+
+const OPTION_NAMES = [
+  "concurrency",
+  "signal",
+  "onError",
+] as const satisfies readonly (keyof ServeTasksOptions)[];
+
+/** Refuses unknown keys and bad values: "Expected \`concurrency\` to be an integer from 1 to 1000000, got 0 (number)". */
+function checkServeOptions(input: ServeTasksOptions): ServeTasksOptions {
+  const o = optionsObject(input, OPTION_NAMES);
+  if (o.concurrency === undefined)
+    throw optionError("concurrency", "an integer from 1 to 1000000", undefined);
+  const concurrency = checkInteger("concurrency", o.concurrency, 1, { min: 1, max: 1_000_000 });
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw optionError("signal", "an AbortSignal", o.signal);
+  }
+  if (o.onError !== undefined && typeof o.onError !== "function") {
+    throw optionError("onError", "a function", o.onError);
+  }
+  return { ...(o as unknown as ServeTasksOptions), concurrency };
 }

@@ -1,4 +1,5 @@
 import { decode, type Message } from "@uptime/protocol";
+import type { Logger } from "@uptime/protocol/check";
 import * as zmq from "zeromq";
 import {
   applyCurveServer,
@@ -7,7 +8,6 @@ import {
   ZAP_DOMAIN,
   ZapHandler,
 } from "./curve.js";
-import type { Logger } from "./logger.js";
 import { configureSocket, MAX_BATCH, RECEIVE_BATCH, type RejectCode, yieldToLoop } from "./socket-util.js";
 import { isLocalEndpoint, LOOPBACK_NETWORKS, TrustList } from "./trust.js";
 
@@ -40,7 +40,7 @@ export function exposureOf(endpoint: string, curve: boolean, trust: TrustList | 
 }
 
 export interface ServerRouterOptions {
-  /** Names the option in errors: "Dispatcher options.curve". */
+  /** Names the server in log lines: "Dispatcher". */
   owner: string;
   curve: CurveServerOptions | undefined;
   /** Checked by ZAP on every handshake; undefined: any address (CURVE, or a local endpoint). */
@@ -66,7 +66,7 @@ export function createServerRouter(o: ServerRouterOptions): {
   router: zmq.Router;
   zap: ZapHandler | undefined;
 } {
-  const allow = o.curve ? validateCurveServer(o.curve, `${o.owner} options.curve`) : undefined;
+  const allow = o.curve ? validateCurveServer(o.curve, "curve") : undefined;
   const zap =
     allow || o.trust ? new ZapHandler({ allow, trust: o.trust }, o.logger, o.onAuthRefused) : undefined;
   const router = new zmq.Router(zap ? { context: zap.context } : {});

@@ -1,6 +1,6 @@
 import { type DecodeErrorCode, LIMITS } from "@uptime/protocol";
 import type * as zmq from "zeromq";
-import type { RateLimitedWarn } from "./logger.js";
+import type { RateLimitedWarn } from "./rate-limited-warn.js";
 
 /** Socket options every link sets deliberately (never the libzmq defaults). */
 export interface LinkSocketOptions {

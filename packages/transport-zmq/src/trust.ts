@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { optionError } from "@uptime/protocol/check";
 
 /** The networks a server admits without CURVE when the operator names none: loopback only. */
 export const LOOPBACK_NETWORKS: readonly string[] = ["127.0.0.0/8", "::1/128"];
@@ -19,7 +20,7 @@ export class TrustList {
 
   constructor(cidrs: readonly string[], option = "trust") {
     if (!Array.isArray(cidrs)) {
-      throw new TypeError(`${option}: expected an array of CIDR strings, got ${typeof cidrs}`);
+      throw optionError(option, "an array of CIDR strings", cidrs);
     }
     const networks: string[] = [];
     cidrs.forEach((cidr, i) => {

@@ -1,42 +1,76 @@
-import { intOption, stringOption } from "./options.js";
+import { type Logger, optionError } from "@uptime/protocol/check";
+import { intOption, loggerOption, optionsObject, stringOption } from "./options.js";
 import type { WorkerCurveOptions, WorkerLinkOptions } from "./worker-link-types.js";
 import { assertZ85Key } from "./z85.js";
 
-/** {@link WorkerLinkOptions} checked, with their defaults (logger and curve apart). */
+/** {@link WorkerLinkOptions} checked, with their defaults (curve apart). */
 export type ResolvedWorkerLinkOptions = Required<Omit<WorkerLinkOptions, "curve" | "logger">> & {
   /** Tasks held at once: capacity plus prefetch. */
   window: number;
+  logger: Logger;
 };
 
-/** Checks every option (a TypeError names the bad one) and fills in the defaults. */
-export function resolveWorkerLinkOptions(options: WorkerLinkOptions): ResolvedWorkerLinkOptions {
-  const name = (option: string) => `WorkerLink options.${option}`;
-  const capacity = intOption(options?.capacity, Number.NaN, name("capacity"), 1, 1_000_000);
-  const prefetch = intOption(options.prefetch, Math.ceil(capacity * 0.1), name("prefetch"), 0);
+/** Every option name of {@link WorkerLinkOptions}; fails to compile when one is missing. */
+const OPTION_NAMES = [
+  "dispatcher",
+  "sink",
+  "id",
+  "capacity",
+  "prefetch",
+  "curve",
+  "heartbeatIntervalMs",
+  "heartbeatTimeoutMs",
+  "resendAfterMs",
+  "maxUnreceipted",
+  "drainMs",
+  "lingerMs",
+  "logger",
+] as const satisfies readonly (keyof WorkerLinkOptions)[];
+const CURVE_NAMES = [
+  "publicKey",
+  "secretKey",
+  "dispatcherKey",
+  "sinkKey",
+] as const satisfies readonly (keyof WorkerCurveOptions)[];
+type Unlisted = Exclude<keyof WorkerLinkOptions, (typeof OPTION_NAMES)[number]>;
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
+
+/**
+ * Checks every option and fills in the defaults. A TypeError (code `INVALID_OPTION` or `UNKNOWN_OPTION`)
+ * names the bad one: "Expected \`capacity\` to be an integer from 1 to 1000000, got 0 (number)".
+ */
+export function resolveWorkerLinkOptions(input: WorkerLinkOptions): ResolvedWorkerLinkOptions {
+  const options = optionsObject(input, OPTION_NAMES);
+  // Required: no fallback passes the check.
+  const capacity = intOption(options.capacity, Number.NaN, "capacity", 1, 1_000_000);
+  if (Number.isNaN(capacity)) throw optionError("capacity", "an integer from 1 to 1000000", undefined);
+  const prefetch = intOption(options.prefetch, Math.ceil(capacity * 0.1), "prefetch", 0);
   const window = capacity + prefetch;
   return {
-    dispatcher: stringOption(options.dispatcher, name("dispatcher")),
-    sink: stringOption(options.sink, name("sink")),
-    id: stringOption(options.id, name("id"), 128),
+    dispatcher: stringOption(options.dispatcher, "dispatcher"),
+    sink: stringOption(options.sink, "sink"),
+    id: stringOption(options.id, "id", 128),
     capacity,
     prefetch,
     window,
-    heartbeatIntervalMs: intOption(options.heartbeatIntervalMs, 1000, name("heartbeatIntervalMs")),
-    heartbeatTimeoutMs: intOption(options.heartbeatTimeoutMs, 5000, name("heartbeatTimeoutMs")),
-    resendAfterMs: intOption(options.resendAfterMs, 10_000, name("resendAfterMs")),
-    maxUnreceipted: intOption(options.maxUnreceipted, Math.max(4 * window, 1000), name("maxUnreceipted")),
-    drainMs: intOption(options.drainMs, 2000, name("drainMs"), 0),
-    lingerMs: intOption(options.lingerMs, 1000, name("lingerMs"), 0),
+    heartbeatIntervalMs: intOption(options.heartbeatIntervalMs, 1000, "heartbeatIntervalMs"),
+    heartbeatTimeoutMs: intOption(options.heartbeatTimeoutMs, 5000, "heartbeatTimeoutMs"),
+    resendAfterMs: intOption(options.resendAfterMs, 10_000, "resendAfterMs"),
+    maxUnreceipted: intOption(options.maxUnreceipted, Math.max(4 * window, 1000), "maxUnreceipted"),
+    drainMs: intOption(options.drainMs, 2000, "drainMs", 0),
+    lingerMs: intOption(options.lingerMs, 1000, "lingerMs", 0),
+    logger: loggerOption(options.logger),
   };
 }
 
 /** Checks the CURVE keys of a worker; undefined without CURVE. */
-export function resolveWorkerCurve(curve: WorkerCurveOptions | undefined): WorkerCurveOptions | undefined {
-  if (!curve) return undefined;
-  const name = (key: string) => `WorkerLink options.curve.${key}`;
-  assertZ85Key(curve.publicKey, name("publicKey"));
-  assertZ85Key(curve.secretKey, name("secretKey"));
-  if (curve.dispatcherKey !== undefined) assertZ85Key(curve.dispatcherKey, name("dispatcherKey"));
-  if (curve.sinkKey !== undefined) assertZ85Key(curve.sinkKey, name("sinkKey"));
-  return { ...curve };
+export function resolveWorkerCurve(input: unknown): WorkerCurveOptions | undefined {
+  if (input === undefined) return undefined;
+  const curve = optionsObject(input, CURVE_NAMES, "curve", "curve.");
+  assertZ85Key(curve.publicKey, "curve.publicKey");
+  assertZ85Key(curve.secretKey, "curve.secretKey");
+  if (curve.dispatcherKey !== undefined) assertZ85Key(curve.dispatcherKey, "curve.dispatcherKey");
+  if (curve.sinkKey !== undefined) assertZ85Key(curve.sinkKey, "curve.sinkKey");
+  return { ...(curve as unknown as WorkerCurveOptions) };
 }

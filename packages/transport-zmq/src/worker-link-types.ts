@@ -1,5 +1,5 @@
 import type { MessageBody } from "@uptime/protocol";
-import type { Logger } from "./logger.js";
+import type { Logger } from "@uptime/protocol/check";
 import type { RejectInfo } from "./socket-util.js";
 
 /** CURVE keys of a worker: its own pair and the public keys of the servers it connects to. */
@@ -67,7 +67,7 @@ export type WorkerLinkEvents = {
   connected: [];
   /** The dispatcher link was lost; `held` tasks were in hand (0: nothing at stake, e.g. the sender finished and left). */
   disconnected: [{ reason: string; held: number }];
-  stop: [{ job?: string; reason: string }];
+  stop: [{ job: string; reason: string }];
   "auth-error": [{ link: "dispatcher" | "sink"; error: Error }];
   reject: [RejectInfo];
 };

@@ -1,3 +1,5 @@
+import { describeValue } from "@uptime/protocol/check";
+
 /**
  * Z85 (ZeroMQ RFC 32) encoding. zeromq.js exposes no encoder, and the ZAP handler
  * receives client keys as 32 raw bytes, so we encode them ourselves to compare
@@ -62,10 +64,17 @@ export function isZ85Key(key: unknown): key is string {
   return typeof key === "string" && KEY_RE.test(key) && z85Decode(key) !== undefined;
 }
 
-/** Throws a TypeError naming `option` unless `key` is a valid Z85 CURVE key. */
+/**
+ * Throws a TypeError (code `INVALID_OPTION`) naming `option` unless `key` is a valid Z85 CURVE key:
+ * "Expected \`curve.secretKey\` to be a 40-character Z85 CURVE key, got a 12-character string".
+ * The value itself is never shown: it may be a secret key.
+ */
 export function assertZ85Key(key: unknown, option: string): asserts key is string {
   if (!isZ85Key(key)) {
-    const shown = typeof key === "string" ? `a ${key.length}-character string` : typeof key;
-    throw new TypeError(`${option}: expected a 40-character Z85 CURVE key, got ${shown}`);
+    const shown = typeof key === "string" ? `a ${key.length}-character string` : describeValue(key);
+    throw Object.assign(
+      new TypeError(`Expected \`${option}\` to be a 40-character Z85 CURVE key, got ${shown}`),
+      { code: "INVALID_OPTION" },
+    );
   }
 }

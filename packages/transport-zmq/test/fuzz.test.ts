@@ -36,7 +36,7 @@ const valid: MessageBody[] = [
     error: { code: "DNS", message: "x" },
   },
   { t: "job-end", job: "j", total: 1, done: 1, failed: 0, cancelled: false, at: 0 },
-  { t: "stop", reason: "fuzz" },
+  { t: "stop", job: "j1", reason: "fuzz" },
 ];
 
 /**

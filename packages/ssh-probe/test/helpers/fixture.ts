@@ -1,46 +1,92 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  type Behaviour,
+  type Fleet,
+  type FleetOptions,
+  generateKeyPair,
+  startFleet,
+} from "@uptime/test-fleet";
+import { knownHostsLine, makeTempDir, waitFor } from "@uptime/test-utils";
 import { onTestFinished } from "vitest";
 import { createProbe } from "../../src/index.js";
 import type { Probe, ProbeOptions } from "../../src/types.js";
-import { generateKeyFiles, type KeyFiles, knownHostsLine, makeTempDir } from "./keys.js";
-import { startTestServer, type TestServer, type TestServerOptions } from "./ssh2-server.js";
+
+/** A simulated host (a fleet of one, or more with `hosts`) from `@uptime/test-fleet`, on 127.0.0.1. */
+export interface TestServer extends Fleet {
+  host: string;
+  /** The first host's port. */
+  port: number;
+  /** Resolves once the fleet has no open connection, or rejects after `ms`. */
+  waitForNoSockets(ms?: number): Promise<void>;
+}
+
+/** `startFleet` options (one host by default), plus what the fixture adds. */
+export interface ServerOptions extends Partial<FleetOptions> {
+  /** Every host's behaviour. @default "ok" */
+  behaviour?: Behaviour;
+  /** Add the hosts to the fixture's known_hosts. @default true */
+  trust?: boolean;
+}
 
 export interface Fixture {
   dir: string;
-  clientKey: KeyFiles;
+  /** The client's private key file, accepted by every server of this fixture. */
+  clientKeyPath: string;
   knownHostsPath: string;
-  /** Starts a server (stopped after the test) and, unless `trust` is false, adds it to known_hosts. */
-  server(opts?: Partial<TestServerOptions> & { trust?: boolean }): Promise<TestServer>;
+  /**
+   * Starts a simulated host on 127.0.0.1 with a host key of its own (stopped after the test) and, unless `trust`
+   * is false, adds it to known_hosts.
+   */
+  server(opts?: ServerOptions): Promise<TestServer>;
   /** A probe using the fixture's key and known_hosts, no agent; closed after the test. */
   probe(opts?: ProbeOptions): Probe;
 }
 
 /** Per-test temp dir, client key and known_hosts; everything is removed in onTestFinished. */
 export function useFixture(): Fixture {
-  const { dir, cleanup } = makeTempDir();
+  const { dir, cleanup } = makeTempDir("ssh-probe-");
   onTestFinished(cleanup);
-  const clientKey = generateKeyFiles(dir, "id_ed25519");
+  const clientKey = generateKeyPair("id_ed25519").privateKey;
+  const clientKeyPath = join(dir, "id_ed25519");
+  writeFileSync(clientKeyPath, clientKey, { mode: 0o600 });
   const knownHostsPath = join(dir, "known_hosts");
   return {
     dir,
-    clientKey,
+    clientKeyPath,
     knownHostsPath,
     async server(opts = {}) {
-      const { trust = true, ...rest } = opts;
-      const server = await startTestServer({ authorizedKeys: [clientKey.publicBlob], ...rest });
-      onTestFinished(() => server.close());
-      if (trust)
-        appendFileSync(
-          knownHostsPath,
-          `${knownHostsLine(`[${server.host}]:${server.port}`, server.hostPublicKey)}\n`,
-        );
-      return server;
+      const { trust = true, behaviour = "ok", ...rest } = opts;
+      const fleet = await startFleet({
+        hosts: 1,
+        firstAddress: "127.0.0.1",
+        sharedHostKey: true,
+        clientKey,
+        holdCapMs: 20_000,
+        behaviours: () => behaviour,
+        ...rest,
+      });
+      onTestFinished(() => fleet.close());
+      const first = fleet.hosts[0]!;
+      if (trust) {
+        for (const h of fleet.hosts)
+          appendFileSync(knownHostsPath, `${knownHostsLine(`[${h.address}]:${h.port}`, h.hostPublicKey)}\n`);
+      }
+      return {
+        ...fleet,
+        host: first.address,
+        port: first.port,
+        waitForNoSockets: (ms = 2000) =>
+          waitFor(() => fleet.stats().open === 0, {
+            timeoutMs: ms,
+            what: `the server side to close its ${fleet.stats().open} connections`,
+          }),
+      };
     },
     probe(opts = {}) {
       const probe = createProbe({
         agent: false,
-        identityFiles: [clientKey.privateKeyPath],
+        identityFiles: [clientKeyPath],
         knownHosts: knownHostsPath,
         ...opts,
       });
@@ -48,25 +94,4 @@ export function useFixture(): Fixture {
       return probe;
     },
   };
-}
-
-/** Counts of this process's active handles by type (TCPSocketWrap, Timeout, ...). */
-export function activeHandles(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-}
-
-/** Waits (up to `ms`) until no more handles of `types` are active than in `before`; returns the final counts. */
-export async function settleHandles(
-  before: Record<string, number>,
-  types = ["TCPSocketWrap", "Timeout"],
-  ms = 500,
-): Promise<Record<string, number>> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const now = activeHandles();
-    if (types.every((t) => (now[t] ?? 0) <= (before[t] ?? 0)) || Date.now() > until) return now;
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

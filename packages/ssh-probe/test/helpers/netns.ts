@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findSshd } from "./sshd.js";
+import { findSshd } from "@uptime/test-utils";
 
 function ip(...args: string[]): string {
   try {

@@ -1,13 +1,7 @@
-/** Where the transport reports what happened. Libraries never print: pass your own. */
-export interface Logger {
-  debug?(msg: string, fields?: object): void;
-  info?(msg: string, fields?: object): void;
-  warn(msg: string, fields?: object): void;
-  error?(msg: string, fields?: object): void;
-}
+import type { LogFields, Logger } from "@uptime/protocol/check";
 
-/** A logger that drops everything. */
-export const silentLogger: Logger = { warn() {} };
+/** A logger that drops everything (the default: libraries never print). */
+export const silentLogger: Logger = {};
 
 /**
  * Logs at most `perSecond` warnings per second and summarises the rest in one line when the
@@ -24,7 +18,7 @@ export class RateLimitedWarn {
     private readonly perSecond = 20,
   ) {}
 
-  warn(msg: string, fields?: object): void {
+  warn(msg: string, fields?: LogFields): void {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.flush();
@@ -33,7 +27,7 @@ export class RateLimitedWarn {
     }
     if (this.count < this.perSecond) {
       this.count++;
-      this.logger.warn(msg, fields);
+      this.logger.warn?.(msg, fields);
       return;
     }
     this.suppressed++;
@@ -49,6 +43,6 @@ export class RateLimitedWarn {
     if (this.suppressed === 0) return;
     const suppressed = this.suppressed;
     this.suppressed = 0;
-    this.logger.warn(`${suppressed} more warnings suppressed`, { suppressed });
+    this.logger.warn?.(`${suppressed} more warnings suppressed`, { suppressed });
   }
 }

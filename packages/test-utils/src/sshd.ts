@@ -1,21 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { type KeyFiles, makeTempDir, sshKeygen } from "./keys.js";
+import { type KeyFiles, sshKeygen } from "./keys.js";
+import { makeTempDir } from "./temp.js";
+import { freePort } from "./wait.js";
 
-/** A free loopback port: bind port 0, read it, release it. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
+/** The path of OpenSSH sshd; throws (the test fails, never skips) when it is not installed. */
 export function findSshd(): string {
   for (const path of ["/usr/sbin/sshd", "/usr/local/sbin/sshd", "/usr/bin/sshd"])
     if (existsSync(path)) return path;
@@ -46,7 +37,7 @@ export async function startSshd(
   hostKeyType = "ed25519",
 ): Promise<Sshd> {
   const sshdPath = findSshd();
-  const { dir, cleanup } = makeTempDir("ssh-probe-sshd-");
+  const { dir, cleanup } = makeTempDir("uptime-sshd-");
   const hostKey: KeyFiles = sshKeygen(dir, `ssh_host_${hostKeyType}_key`, { type: hostKeyType });
   const authorizedKeysPath = join(dir, "authorized_keys");
   writeFileSync(authorizedKeysPath, `${authorizedKeys.join("\n")}\n`, { mode: 0o600 });

@@ -1,1 +1,0 @@
-export { type Inventory, readInventory } from "./inventory.js";

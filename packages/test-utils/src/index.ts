@@ -1,0 +1,10 @@
+export { activeHandles, settleHandles } from "./handles.js";
+export type { KeyFiles } from "./keys.js";
+export { knownHostsLine, sshKeygen } from "./keys.js";
+export { sampleResult } from "./results.js";
+export type { Sshd } from "./sshd.js";
+export { findSshd, startSshd } from "./sshd.js";
+export { makeTempDir, tempDir } from "./temp.js";
+export { fillUp, mountTmpfs } from "./tmpfs.js";
+export type { WaitForOptions } from "./wait.js";
+export { freePort, waitFor } from "./wait.js";
