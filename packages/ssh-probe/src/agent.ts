@@ -53,7 +53,6 @@ export function isAgentError(err: unknown): err is AgentError {
 }
 
 interface Pending {
-  type: number;
   resolve(body: Buffer): void;
   reject(err: Error): void;
 }
@@ -73,17 +72,15 @@ class AgentLink {
     sock.on("close", () => this.close("agent closed the connection"));
   }
 
-  request(type: number, payload: Buffer): Promise<Buffer> {
+  /** Sends `frame` (a whole message: length, type, contents; see {@link frameOf}) and resolves to the answer. */
+  request(frame: Buffer): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       if (this.closed) {
         reject(new AgentError("agent connection is closed", true));
         return;
       }
-      const head = Buffer.allocUnsafe(5);
-      head.writeUInt32BE(payload.length + 1, 0);
-      head[4] = type;
-      this.pending.push({ type, resolve, reject });
-      this.sock.write(payload.length > 0 ? Buffer.concat([head, payload]) : head);
+      this.pending.push({ resolve, reject });
+      this.sock.write(frame);
     });
   }
 
@@ -123,6 +120,17 @@ function readString(buf: Buffer, at: number): [Buffer, number] | undefined {
   if (at + 4 + len > buf.length) return undefined;
   return [buf.subarray(at + 4, at + 4 + len), at + 4 + len];
 }
+
+/** An agent message with its length and type, `contentLength` bytes of contents to be written from offset 5. */
+function frameOf(type: number, contentLength: number): Buffer {
+  const frame = Buffer.allocUnsafe(5 + contentLength);
+  frame.writeUInt32BE(contentLength + 1, 0);
+  frame[4] = type;
+  return frame;
+}
+
+/** The identity request never changes. */
+const LIST_FRAME = frameOf(SSH_AGENTC_REQUEST_IDENTITIES, 0);
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -170,6 +178,8 @@ export class AgentPool {
   private readonly inFlight: number[];
   private readonly waiting: Array<() => void> = [];
   private identities: Promise<ParsedKey[]> | undefined;
+  /** What {@link identities} resolved to, while it is still the current listing. */
+  private listed: ParsedKey[] | undefined;
   private closed = false;
   /** When the agent was first found unreachable in the current outage; undefined while it answers. */
   private downSince: number | undefined;
@@ -204,14 +214,22 @@ export class AgentPool {
   listIdentities(signal?: AbortSignal): Promise<ParsedKey[]> {
     if (!this.identities) {
       this.counters.listings++;
-      const listing = this.send(SSH_AGENTC_REQUEST_IDENTITIES, Buffer.alloc(0), signal).then((body) =>
+      const listing = this.send(LIST_FRAME, signal, SSH_AGENT_IDENTITIES_ANSWER).then((body) =>
         parseIdentities(body),
       );
       this.identities = listing;
-      // A failed listing is not kept: the next login asks again.
-      listing.catch(() => {
-        if (this.identities === listing) this.identities = undefined;
-      });
+      listing.then(
+        (keys) => {
+          if (this.identities !== listing) return;
+          // An empty agent (keys removed, or locked) is asked again by the next login: keys may be back by then.
+          if (keys.length > 0) this.listed = keys;
+          else this.identities = undefined;
+        },
+        // A failed listing is not kept: the next login asks again.
+        () => {
+          if (this.identities === listing) this.identities = undefined;
+        },
+      );
     }
     const list = this.identities;
     if (!signal) return list;
@@ -223,6 +241,17 @@ export class AgentPool {
     });
   }
 
+  /** The identity list when it is known and still valid: every login after the first takes it from here. */
+  knownIdentities(): ParsedKey[] | undefined {
+    return this.listed;
+  }
+
+  /** The agent may have changed (restarted, a key removed, locked): list its keys again on the next login. */
+  private forgetIdentities(): void {
+    this.identities = undefined;
+    this.listed = undefined;
+  }
+
   /** Asks the agent to sign `data` with `key` (one of its identities); resolves to the raw signature. */
   async sign(key: ParsedKey, data: Buffer, hash: string | undefined, signal?: AbortSignal): Promise<Buffer> {
     const blob = key.getPublicSSH();
@@ -231,19 +260,20 @@ export class AgentPool {
       if (hash === "sha256") flags = SSH_AGENT_RSA_SHA2_256;
       else if (hash === "sha512") flags = SSH_AGENT_RSA_SHA2_512;
     }
-    const payload = Buffer.allocUnsafe(4 + blob.length + 4 + data.length + 4);
-    let p = payload.writeUInt32BE(blob.length, 0);
-    p += blob.copy(payload, p);
-    p = payload.writeUInt32BE(data.length, p);
-    p += data.copy(payload, p);
-    payload.writeUInt32BE(flags, p);
+    // One buffer for the whole message, written as is.
+    const frame = frameOf(SSH_AGENTC_SIGN_REQUEST, 4 + blob.length + 4 + data.length + 4);
+    let p = frame.writeUInt32BE(blob.length, 5);
+    p += blob.copy(frame, p);
+    p = frame.writeUInt32BE(data.length, p);
+    p += data.copy(frame, p);
+    frame.writeUInt32BE(flags, p);
     let body: Buffer;
     try {
-      body = await this.send(SSH_AGENTC_SIGN_REQUEST, payload, signal, SSH_AGENT_SIGN_RESPONSE);
+      body = await this.send(frame, signal, SSH_AGENT_SIGN_RESPONSE);
     } catch (err) {
       if (err instanceof AgentError && !err.unreachable) {
         // The agent no longer has this key (removed, locked, or a new agent): list again next time.
-        this.identities = undefined;
+        this.forgetIdentities();
         throw new AgentError(
           `agent refused to sign with ${key.type} ${fingerprintOf(blob)} (removed from the agent, or the agent is locked?)`,
           false,
@@ -260,7 +290,7 @@ export class AgentPool {
   }
 
   /** An ssh2 agent for one connection: its requests go through this pool and stop when `signal` aborts. */
-  forConnection(signal: AbortSignal): InstanceType<typeof ssh2.BaseAgent> {
+  forConnection(signal: AbortSignal): ConnectionAgent {
     return new ConnectionAgent(this, signal);
   }
 
@@ -271,14 +301,13 @@ export class AgentPool {
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  private async send(type: number, payload: Buffer, signal?: AbortSignal, expect?: number): Promise<Buffer> {
+  private async send(frame: Buffer, signal: AbortSignal | undefined, want: number): Promise<Buffer> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const body = await this.sendOnce(type, payload, signal);
+        const body = await this.sendOnce(frame, signal);
         this.counters.requests++;
         if (body[0] === SSH_AGENT_FAILURE) throw new AgentError("agent answered with failure", false);
-        const want = expect ?? SSH_AGENT_IDENTITIES_ANSWER;
         if (body[0] !== want) {
           throw new AgentError(`agent answered with message type ${body[0]} instead of ${want}`, false);
         }
@@ -296,7 +325,7 @@ export class AgentPool {
     }
   }
 
-  private async sendOnce(type: number, payload: Buffer, signal?: AbortSignal): Promise<Buffer> {
+  private async sendOnce(frame: Buffer, signal?: AbortSignal): Promise<Buffer> {
     if (this.closed) throw new AgentError("agent pool closed", true);
     let slot = this.leastBusy();
     while (this.inFlight[slot]! >= this.maxInFlight) {
@@ -312,7 +341,7 @@ export class AgentPool {
     this.inFlight[slot]!++;
     try {
       const link = await this.link(slot);
-      return await link.request(type, payload);
+      return await link.request(frame);
     } finally {
       this.inFlight[slot]!--;
       this.waiting.shift()?.();
@@ -354,7 +383,7 @@ export class AgentPool {
           const link = new AgentLink(sock, (lost) => {
             if (this.links[slot] === lost) this.links[slot] = undefined;
             // The agent may have been restarted with other keys: list them again.
-            this.identities = undefined;
+            this.forgetIdentities();
           });
           this.links[slot] = link;
           resolve(link);
@@ -368,7 +397,7 @@ export class AgentPool {
         clear();
         this.downSince ??= Date.now();
         // An agent we cannot reach may come back with other keys.
-        this.identities = undefined;
+        this.forgetIdentities();
         return err;
       });
     }
@@ -395,7 +424,10 @@ function parseIdentities(body: Buffer): ParsedKey[] {
 }
 
 /** The face ssh2 sees for one connection. */
-class ConnectionAgent extends ssh2.BaseAgent {
+export class ConnectionAgent extends ssh2.BaseAgent {
+  /** How many keys the agent listed for this connection; undefined until it has listed them. */
+  listed: number | undefined;
+
   constructor(
     private readonly pool: AgentPool,
     private readonly signal: AbortSignal,
@@ -404,8 +436,18 @@ class ConnectionAgent extends ssh2.BaseAgent {
   }
 
   override getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
+    // The usual case, after the first login: no promise, no abort listener (ssh2 defers the callback itself).
+    const known = this.pool.knownIdentities();
+    if (known) {
+      this.listed = known.length;
+      cb(undefined, known);
+      return;
+    }
     this.pool.listIdentities(this.signal).then(
-      (keys) => cb(undefined, keys),
+      (keys) => {
+        this.listed = keys.length;
+        cb(undefined, keys);
+      },
       (err: unknown) => cb(asError(err)),
     );
   }

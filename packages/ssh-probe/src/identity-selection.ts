@@ -109,6 +109,14 @@ export class AgentKeySelection {
     return [...configured, ...others];
   }
 
+  /**
+   * The agent refused to sign with `key` (removed from it, or the agent locked): its identity file, when one is
+   * configured, is offered next in this login, as OpenSSH does once the agent no longer holds the key.
+   */
+  refused(key: ParsedKey): void {
+    this.offeredKeys.delete(b64Of(key));
+  }
+
   /** True when `key` (an identity file's) was already offered through the agent. */
   offered(key: ParsedKey): boolean {
     return this.offeredKeys.size > 0 && this.offeredKeys.has(b64Of(key));
@@ -138,6 +146,18 @@ class SelectingAgent extends ssh2.BaseAgent {
   }
 
   override sign(pubKey: ParsedKey, data: Buffer, options: unknown, cb?: unknown): void {
-    (this.inner.sign as (...args: unknown[]) => void)(pubKey, data, options, cb);
+    const callback = (typeof options === "function" ? options : cb) as
+      | ((err: Error | undefined, signature?: Buffer) => void)
+      | undefined;
+    const done = (err: Error | undefined, signature?: Buffer) => {
+      if (err) this.selection.refused(pubKey);
+      callback?.(err, signature);
+    };
+    (this.inner.sign as (...args: unknown[]) => void)(
+      pubKey,
+      data,
+      typeof options === "function" ? done : options,
+      typeof options === "function" ? undefined : done,
+    );
   }
 }

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAgent, startFleet } from "@uptime/test-fleet";
 import { makeTempDir } from "@uptime/test-utils";
@@ -115,3 +117,90 @@ test("the agent killed mid-run: affected probes fail with AGENT after retries, n
     .map((r) => (r.ok ? "" : `${r.target}: ${r.error.code} ${r.error.message}`));
   expect(bad).toEqual([]);
 }, 120_000);
+
+test("the agent refusing to sign (key removed with ssh-add -d, agent locked with ssh-add -x): AGENT saying so, never AUTH; with a key file as well, the key file gets in", async () => {
+  const fleet = await startFleet({ hosts: 12 });
+  onTestFinished(() => fleet.close());
+  const agent = await startAgent([fleet.clientKeyPath]);
+  onTestFinished(() => agent.stop());
+  const home = makeTempDir("ssh-probe-agent-refuses-");
+  onTestFinished(home.cleanup);
+  const publicKeyPath = join(home.dir, "id_ed25519.pub");
+  writeFileSync(publicKeyPath, `${fleet.clientPublicKey.trim()}\n`);
+  // ssh-add -x / -X read the lock password through SSH_ASKPASS (no terminal here).
+  const askpass = join(home.dir, "askpass.sh");
+  writeFileSync(askpass, "#!/bin/sh\necho lock-password\n", { mode: 0o700 });
+  const sshAdd = (...args: string[]) =>
+    execFileSync("ssh-add", args, {
+      env: {
+        ...process.env,
+        SSH_AUTH_SOCK: agent.socketPath,
+        SSH_ASKPASS: askpass,
+        SSH_ASKPASS_REQUIRE: "force",
+        DISPLAY: ":0",
+      },
+      stdio: "pipe",
+    });
+  const options = {
+    agent: agent.socketPath,
+    knownHosts: fleet.knownHostsPath,
+    pool: false,
+    retries: 0,
+  } as const;
+  const agentOnly = createProbe({ ...options, identityFiles: [] });
+  onTestFinished(() => agentOnly.close());
+  const withKeyFile = createProbe({ ...options, identityFiles: [fleet.clientKeyPath] });
+  onTestFinished(() => withKeyFile.close());
+  const hosts = fleet.hosts.map((h) => h.target);
+  const authOk = () => fleet.stats().authOk;
+
+  // Both probes list the agent's key and log in with it.
+  for (const probe of [agentOnly, withKeyFile]) {
+    const r = await probe.probe(hosts[0]!);
+    expect(r.ok, r.ok ? "" : r.error.message).toBe(true);
+  }
+
+  const expectAgentFailure = (r: ProbeResult, why: RegExp) => {
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code, r.error.message).toBe("AGENT");
+    expect(r.error.message).toContain(agent.socketPath);
+    expect(r.error.message).toMatch(why);
+    expect(r.error.message).not.toMatch(/permission denied/i);
+  };
+
+  // The key removed while both probes still hold the agent's old list: the agent refuses to sign with it.
+  sshAdd("-d", publicKeyPath);
+  expectAgentFailure(await agentOnly.probe(hosts[1]!), /agent refused to sign with ssh-ed25519 SHA256:/);
+  // As OpenSSH goes on to the next identity, the key file is tried next and gets in.
+  let before = authOk();
+  const viaFile = await withKeyFile.probe(hosts[2]!);
+  expect(viaFile.ok, viaFile.ok ? "" : viaFile.error.message).toBe(true);
+  expect(authOk() - before).toBe(1);
+  // The refusal made the probe list again: the agent holds no keys now, which is the agent's problem too.
+  expectAgentFailure(await agentOnly.probe(hosts[3]!), /holds no keys/);
+  expect((await withKeyFile.probe(hosts[4]!)).ok).toBe(true);
+
+  // Key back: the next login lists again (an empty list is not kept) and gets in through the agent.
+  sshAdd(fleet.clientKeyPath);
+  for (const probe of [agentOnly, withKeyFile]) {
+    const r = await probe.probe(hosts[5]!);
+    expect(r.ok, r.ok ? "" : r.error.message).toBe(true);
+  }
+
+  // Locked: a locked agent refuses every signature (and lists no keys).
+  sshAdd("-x");
+  expectAgentFailure(await agentOnly.probe(hosts[6]!), /agent refused to sign/);
+  expectAgentFailure(await agentOnly.probe(hosts[7]!), /holds no keys/);
+  before = authOk();
+  const lockedViaFile = await withKeyFile.probe(hosts[8]!);
+  expect(lockedViaFile.ok, lockedViaFile.ok ? "" : lockedViaFile.error.message).toBe(true);
+  expect(authOk() - before).toBe(1);
+
+  // Unlocked: the agent serves again.
+  sshAdd("-X");
+  const unlocked = await agentOnly.probe(hosts[9]!);
+  expect(unlocked.ok, unlocked.ok ? "" : unlocked.error.message).toBe(true);
+  // No host ever refused a key: every failure above was the agent's.
+  expect(fleet.stats().authFailed).toBe(0);
+}, 60_000);

@@ -61,4 +61,8 @@ test("the cached host-key verify serves our connections only: ssh2 keys and clie
   expect(after.verified - before.verified).toBe(20);
   // Each of our key exchanges computed its X25519 secret the cheap way; the bare client's did not.
   expect(after.fastSecrets - before.fastSecrets).toBe(20);
+  // ...and exported our X25519 public key once instead of twice (all but the first exchange of the process,
+  // which shows where ssh2 keeps its curve25519 methods); the bare client's exports are not ours.
+  expect(after.publicKeysReused - before.publicKeysReused).toBeGreaterThanOrEqual(19);
+  expect(after.publicKeysReused - before.publicKeysReused).toBeLessThanOrEqual(20);
 });
