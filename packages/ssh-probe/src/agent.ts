@@ -1,6 +1,21 @@
 import { createHash } from "node:crypto";
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect } from "node:net";
 import ssh2, { type ParsedKey } from "ssh2";
+import {
+  AgentError,
+  AgentLink,
+  asError,
+  frameOf,
+  LIST_FRAME,
+  parseIdentities,
+  readString,
+  SSH_AGENT_FAILURE,
+  SSH_AGENT_IDENTITIES_ANSWER,
+  SSH_AGENT_RSA_SHA2_256,
+  SSH_AGENT_RSA_SHA2_512,
+  SSH_AGENT_SIGN_RESPONSE,
+  SSH_AGENTC_SIGN_REQUEST,
+} from "./agent-wire.js";
 
 /*
  * ssh-agent over a few long-lived connections. ssh2's own agent client opens a new connection to the agent's
@@ -11,17 +26,6 @@ import ssh2, { type ParsedKey } from "ssh2";
  * of the requests it read at once until more bytes arrive. The agent is single-threaded, so nothing is lost.)
  */
 
-const SSH_AGENT_FAILURE = 5;
-const SSH_AGENTC_REQUEST_IDENTITIES = 11;
-const SSH_AGENT_IDENTITIES_ANSWER = 12;
-const SSH_AGENTC_SIGN_REQUEST = 13;
-const SSH_AGENT_SIGN_RESPONSE = 14;
-const SSH_AGENT_RSA_SHA2_256 = 2;
-const SSH_AGENT_RSA_SHA2_512 = 4;
-/** The agent's answers are small; anything larger is a broken peer. */
-const MAX_MESSAGE = 256 * 1024;
-
-/** Tuning of an {@link AgentPool}; the defaults suit thousands of concurrent logins. */
 export interface AgentPoolOptions {
   /** Long-lived connections to the agent. @default 4 */
   connections?: number;
@@ -31,106 +35,6 @@ export interface AgentPoolOptions {
    * @default [50, 200, 600] */
   retryDelaysMs?: readonly number[];
 }
-
-/**
- * A failure to talk to the agent: no socket, connection refused or dropped, a malformed answer, or a refusal
- * to sign with a key it listed. ssh2 reports it with `level: "agent"`; the probe maps it to `AGENT`, not `AUTH`.
- */
-export class AgentError extends Error {
-  readonly level = "agent";
-  /** True when the agent could not be reached or its connection failed (a retry may succeed). */
-  readonly unreachable: boolean;
-  constructor(message: string, unreachable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "AgentError";
-    this.unreachable = unreachable;
-  }
-}
-
-/** Is `err` (as ssh2 reports it) a failure to talk to the agent? */
-export function isAgentError(err: unknown): err is AgentError {
-  return err instanceof AgentError;
-}
-
-interface Pending {
-  resolve(body: Buffer): void;
-  reject(err: Error): void;
-}
-
-/** One connection to the agent: requests are written in order and answered in order. */
-class AgentLink {
-  readonly pending: Pending[] = [];
-  closed = false;
-  private buffer: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly sock: Socket,
-    private readonly onClose: (link: AgentLink, why: string) => void,
-  ) {
-    sock.on("data", (chunk: Buffer) => this.onData(chunk));
-    sock.on("error", (err) => this.close(`agent connection failed: ${err.message}`));
-    sock.on("close", () => this.close("agent closed the connection"));
-  }
-
-  /** Sends `frame` (a whole message: length, type, contents; see {@link frameOf}) and resolves to the answer. */
-  request(frame: Buffer): Promise<Buffer> {
-    return new Promise<Buffer>((resolve, reject) => {
-      if (this.closed) {
-        reject(new AgentError("agent connection is closed", true));
-        return;
-      }
-      this.pending.push({ resolve, reject });
-      this.sock.write(frame);
-    });
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 4) {
-      const len = this.buffer.readUInt32BE(0);
-      if (len === 0 || len > MAX_MESSAGE) {
-        this.close(`agent sent a malformed message (length ${len})`);
-        return;
-      }
-      if (this.buffer.length < 4 + len) return;
-      const body = this.buffer.subarray(4, 4 + len);
-      this.buffer = this.buffer.subarray(4 + len);
-      const req = this.pending.shift();
-      if (!req) {
-        this.close("agent sent an answer nobody asked for");
-        return;
-      }
-      req.resolve(body);
-    }
-  }
-
-  close(why: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sock.destroy();
-    const err = new AgentError(why, true);
-    for (const req of this.pending.splice(0)) req.reject(err);
-    this.onClose(this, why);
-  }
-}
-
-function readString(buf: Buffer, at: number): [Buffer, number] | undefined {
-  if (at + 4 > buf.length) return undefined;
-  const len = buf.readUInt32BE(at);
-  if (at + 4 + len > buf.length) return undefined;
-  return [buf.subarray(at + 4, at + 4 + len), at + 4 + len];
-}
-
-/** An agent message with its length and type, `contentLength` bytes of contents to be written from offset 5. */
-function frameOf(type: number, contentLength: number): Buffer {
-  const frame = Buffer.allocUnsafe(5 + contentLength);
-  frame.writeUInt32BE(contentLength + 1, 0);
-  frame[4] = type;
-  return frame;
-}
-
-/** The identity request never changes. */
-const LIST_FRAME = frameOf(SSH_AGENTC_REQUEST_IDENTITIES, 0);
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -405,24 +309,6 @@ export class AgentPool {
   }
 }
 
-function parseIdentities(body: Buffer): ParsedKey[] {
-  if (body.length < 5) throw new AgentError("agent sent a malformed identity list", false);
-  const count = body.readUInt32BE(1);
-  const keys: ParsedKey[] = [];
-  let at = 5;
-  for (let i = 0; i < count; i++) {
-    const blob = readString(body, at);
-    const comment = blob && readString(body, blob[1]);
-    if (!blob || !comment) throw new AgentError("agent sent a malformed identity list", false);
-    at = comment[1];
-    const parsed = ssh2.utils.parseKey(blob[0]);
-    // Key types ssh2 cannot use are skipped, as ssh2's own agent client does.
-    if (parsed instanceof Error || Array.isArray(parsed)) continue;
-    keys.push(parsed);
-  }
-  return keys;
-}
-
 /** The face ssh2 sees for one connection. */
 export class ConnectionAgent extends ssh2.BaseAgent {
   /** How many keys the agent listed for this connection; undefined until it has listed them. */
@@ -468,6 +354,4 @@ export class ConnectionAgent extends ssh2.BaseAgent {
   }
 }
 
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new AgentError(String(err), true);
-}
+export { AgentError, isAgentError } from "./agent-wire.js";

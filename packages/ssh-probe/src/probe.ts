@@ -1,3 +1,9 @@
+// createProbe: the one closure that owns a probe's shared state (options, agent pools, identity and
+// known_hosts sets, ssh_config, the queue, per-address handshake limits, the connection pool) and runs one
+// target through resolve -> handshake slot -> connect (directly, over a jump chain or a ProxyCommand) ->
+// exec -> result, with retries inside the deadline. Over 350 lines on purpose: each step lives in its own
+// module (ssh-config, limits, connection, exec, jump, proxy-command, retry, identity-selection, pool); what
+// stays here is their order and the settle-exactly-once bookkeeping, which must be read in one place.
 import { lookup } from "node:dns/promises";
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
@@ -5,14 +11,9 @@ import type { Duplex } from "node:stream";
 import { describeValue } from "@uptime/protocol/check";
 import PQueueImport from "p-queue";
 import { AgentPool } from "./agent.js";
-import {
-  type Connection,
-  type ExecResult,
-  execCommand,
-  openConnection,
-  StaleConnectionError,
-} from "./connection.js";
+import { type Connection, openConnection } from "./connection.js";
 import { classifyError, PreBannerError, ProbeError, RETRIABLE_CODES } from "./errors.js";
+import { type ExecResult, execCommand, StaleConnectionError } from "./exec.js";
 import { AgentKeySelection, loadPublicKeyBlob } from "./identity-selection.js";
 import { JumpHosts, withHop } from "./jump.js";
 import { defaultIdentityFiles, type IdentitySet, loadIdentities } from "./keys.js";
