@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bins, firstLine, freePort, start, stopAll } from "../scripts/pipeline.mjs";
+import { printProfile } from "./cpu-profile.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -60,44 +61,12 @@ try {
   await sink.exited;
   await stopAll([worker]);
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  report(JSON.parse(readFileSync(join(dir, file), "utf8")), Number(values.top));
+  printProfile(JSON.parse(readFileSync(join(dir, file), "utf8")), {
+    title: values.app,
+    top: Number(values.top),
+    hosts: Number(values.hosts),
+  });
 } finally {
   await stopAll(children);
   rmSync(dir, { recursive: true, force: true });
-}
-
-function report(p, top) {
-  const time = new Map();
-  for (let i = 0; i < p.samples.length; i++)
-    time.set(p.samples[i], (time.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const self = new Map();
-  const pkgs = new Map();
-  let total = 0;
-  for (const n of p.nodes) {
-    const t = time.get(n.id) ?? 0;
-    total += t;
-    const { functionName, url, lineNumber } = n.callFrame;
-    const where = url
-      .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "")
-      .replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
-    const key = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + t);
-    const m = /node_modules\/\.pnpm\/(@?[^@/]+)/.exec(url) ?? /\/((?:packages|apps)\/[^/]+)\//.exec(url);
-    const pkg = m
-      ? m[1]
-      : url.startsWith("node:")
-        ? `node:${url.slice(5).split("/")[0]}`
-        : functionName.startsWith("(")
-          ? functionName
-          : "native";
-    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + t);
-  }
-  const row = (k, t) =>
-    `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`;
-  console.log(
-    `\n${values.app}: ${(total / 1000).toFixed(0)} ms sampled over ${values.hosts} hosts\n\ntop functions by self time:`,
-  );
-  for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(row(k, t));
-  console.log("\nby package:");
-  for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(row(k, t));
 }

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { printProfile } from "../../../bench/cpu-profile.mjs";
 import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
 import { createProbe, parseInventory } from "../dist/index.js";
 
@@ -185,7 +186,7 @@ try {
           JSON.stringify(profile),
         );
       }
-      report(v.name, profile, Number(values.top));
+      printProfile(profile, { title: v.name, top: Number(values.top), packages: 12, hosts, skipIdle: true });
     }
     session.disconnect();
   }
@@ -194,41 +195,4 @@ try {
   fleet.kill("SIGTERM");
   await new Promise((r) => (fleet.exitCode !== null ? r() : fleet.once("exit", r)));
   rmSync(out, { recursive: true, force: true });
-}
-
-function report(mode, p, top) {
-  const time = new Map();
-  for (let i = 0; i < p.samples.length; i++)
-    time.set(p.samples[i], (time.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const self = new Map();
-  const pkgs = new Map();
-  let total = 0;
-  for (const n of p.nodes) {
-    const t = time.get(n.id) ?? 0;
-    if (n.callFrame.functionName === "(idle)") continue;
-    total += t;
-    const { functionName, url, lineNumber } = n.callFrame;
-    const where = url
-      .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "")
-      .replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
-    const key = `${functionName || "(anonymous)"} ${where}:${lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + t);
-    const m = /node_modules\/\.pnpm\/(@?[^@/]+)/.exec(url) ?? /\/((?:packages|apps)\/[^/]+)\//.exec(url);
-    const pkg = m
-      ? m[1]
-      : url.startsWith("node:")
-        ? `node:${url.slice(5).split("/")[0]}`
-        : functionName.startsWith("(")
-          ? functionName
-          : "native";
-    pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + t);
-  }
-  const row = (k, t) =>
-    `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000 / hosts).toFixed(3)} ms/host  ${k}`;
-  console.log(
-    `\n${mode}: ${(total / 1000).toFixed(0)} ms busy over ${hosts} hosts\ntop functions by self time:`,
-  );
-  for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(row(k, t));
-  console.log("by package:");
-  for (const [k, t] of [...pkgs].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(row(k, t));
 }
