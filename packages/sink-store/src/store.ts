@@ -4,7 +4,8 @@
 // the invariant "a result is stored only when its bytes and its journal entry are durable" would
 // have no single place to be read and checked.
 import { writeSync } from "node:fs";
-import { type FileHandle, open, stat, truncate } from "node:fs/promises";
+import { type FileHandle, open, stat, statfs, truncate } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Result } from "@uptime/protocol";
 import { CSV_HEADER, formatResult, type OutputFormat } from "./format.js";
 import { readJournal } from "./journal.js";
@@ -229,8 +230,11 @@ export class SinkStore {
       fresh.push(r);
     }
     if (fresh.length === 0) return fresh;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
+        // Retrying on a full disk: write only when the file systems report room for the batch, so
+        // a reader never sees the partial line that a short write leaves until it is cut back.
+        if (attempt > 0) await this.checkRoom(fresh);
         await this.appendBatch(fresh);
         break;
       } catch (error) {
@@ -314,6 +318,47 @@ export class SinkStore {
     });
     this.journalLength += bytes.length;
     for (const [i, o] of this.outputs.entries()) o.committed = lengths[i] ?? o.committed;
+  }
+
+  /**
+   * Throws ENOSPC (touching no file) when a file system holding an output or the journal reports
+   * less free space than the batch needs there; a statfs that fails checks nothing (the write
+   * itself then tells).
+   */
+  private async checkRoom(fresh: Result[]): Promise<void> {
+    // What each file will grow by, and its current length (the rest of its last block is free).
+    const files: { dir: string; bytes: number; length: number }[] = [];
+    for (const o of this.outputs) {
+      let bytes = 0;
+      for (const r of fresh) bytes += Buffer.byteLength(formatResult(r, o.format));
+      files.push({ dir: dirname(o.path), bytes, length: o.committed });
+    }
+    // The journal line: the job, its seqs and the committed lengths (an estimate from above).
+    files.push({
+      dir: dirname(this.journalPath()),
+      bytes: 64 + 8 * fresh.length,
+      length: this.journalLength,
+    });
+    const dirs = new Set(files.map((f) => f.dir));
+    for (const dir of dirs) {
+      const fs = await statfs(dir).catch(() => undefined);
+      if (!fs || fs.bsize <= 0) continue;
+      let need = 0;
+      for (const f of files) {
+        if (f.dir !== dir) continue;
+        const slack = f.length % fs.bsize === 0 ? 0 : fs.bsize - (f.length % fs.bsize);
+        need += Math.max(0, f.bytes - slack);
+      }
+      // root may also write into the blocks a file system reserves for it.
+      const free = (process.getuid?.() === 0 ? fs.bfree : fs.bavail) * fs.bsize;
+      if (free < need) {
+        const err = new Error(
+          `ENOSPC: ${dir} has ${free} bytes free, the held results need about ${need}`,
+        ) as NodeJS.ErrnoException;
+        err.code = "ENOSPC";
+        throw err;
+      }
+    }
   }
 
   /** Cuts every file back to its committed length, so a retry appends after whole lines only. */
