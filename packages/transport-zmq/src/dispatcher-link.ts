@@ -50,6 +50,8 @@ export class DispatcherLink {
   private sends: SendQueue | undefined;
   private lastHeard = 0;
   private openedAt = 0;
+  /** A lost connection seen within a heartbeat period of the last dial: the next tick re-dials. */
+  private resetDue = false;
   private readonly loops = new Loops();
 
   constructor(
@@ -75,6 +77,10 @@ export class DispatcherLink {
     if (this.state !== "connecting" && this.state !== "ready") return false;
     if (performance.now() - this.lastHeard > this.ctx.o.heartbeatTimeoutMs) {
       this.reset("dispatcher silent");
+      return false;
+    }
+    if (this.resetDue && performance.now() - this.openedAt > this.ctx.o.heartbeatIntervalMs) {
+      this.reset("connection to dispatcher lost");
       return false;
     }
     this.send(encode({ t: "heartbeat", from: this.ctx.o.id, inFlight: this.hooks.held() }));
@@ -124,14 +130,20 @@ export class DispatcherLink {
       COALESCE_MS,
     );
     this.state = "connecting";
+    this.resetDue = false;
     // Observe first: an ipc connect completes inside connect(), before a later observer.
     this.loops.track(
       watchLink(d, "dispatcher", this.ctx, {
         onAuthError: (error) => this.hooks.onAuthError(error),
         onDisconnect: () => {
-          // Not more often than once per heartbeat period (a refused handshake also disconnects).
-          if (d === this.dealer && performance.now() - this.openedAt > this.ctx.o.heartbeatIntervalMs) {
+          if (d !== this.dealer) return;
+          // Not more often than once per heartbeat period (a refused handshake also disconnects);
+          // a loss inside that period is not forgotten: ZeroMQ would reconnect this socket to a
+          // restarted dispatcher on its own, without the `ready` that makes it known there.
+          if (performance.now() - this.openedAt > this.ctx.o.heartbeatIntervalMs) {
             this.reset("connection to dispatcher lost");
+          } else {
+            this.resetDue = true;
           }
         },
       }),
