@@ -7,6 +7,7 @@ import {
   type MainContext,
   type ParsedFlags,
   parseInteger,
+  parseWith,
   UsageError,
 } from "@uptime/cli-kit";
 import {
@@ -15,10 +16,10 @@ import {
   type FailIfCategory,
   formatReportText,
   matchedCategories,
-  parseSpan,
   type Run,
   readRunFile,
   renderHtml,
+  requireSpan,
   safeText,
 } from "@uptime/report-core";
 import { VERSION } from "./version.js";
@@ -97,10 +98,9 @@ type Flags = ParsedFlags<typeof spec.flags>;
 
 export const main = cliMain(spec, run);
 
+/** A span flag (90d, 12h, ...) in seconds, or a usage error naming it. */
 function spanFlag(name: string, raw: string): number {
-  const s = parseSpan(raw);
-  if (s === undefined) throw new UsageError(`${name} must be a span like 90d, 12h, 30m or 45s, got "${raw}"`);
-  return s;
+  return parseWith(spec.name, () => requireSpan(name, raw));
 }
 
 function failIfFlag(raw: string | undefined): FailIfCategory[] {

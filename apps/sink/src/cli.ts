@@ -14,7 +14,7 @@ import {
   UsageError,
 } from "@uptime/cli-kit";
 import type { Result } from "@uptime/protocol";
-import { parseSpan } from "@uptime/report-core";
+import { requireSpan } from "@uptime/report-core";
 import { OUTPUT_FORMATS, type OutputFormat, SinkStore } from "@uptime/sink-store";
 import {
   Collector,
@@ -238,12 +238,7 @@ function reportOption(
   recordFile: string | undefined,
   log: JobReportOptions["log"],
 ): JobReporter | undefined {
-  const span = (name: string, raw: string) => {
-    const s = parseSpan(raw);
-    if (s === undefined)
-      throw new UsageError(`${name} must be a span like 90d, 12h, 30m or 45s, got "${raw}"`);
-    return s;
-  };
+  const span = (name: string, raw: string) => parseWith(spec.name, () => requireSpan(name, raw));
   const clockSkewS = span("--clock-skew", flags["clock-skew"]);
   const maxUptimeS =
     flags["max-uptime"] === undefined ? undefined : span("--max-uptime", flags["max-uptime"]);

@@ -19,7 +19,7 @@ export {
   readRun,
 } from "./read.js";
 export { readRunFile } from "./read-file.js";
-export { formatSpan, formatTime, parseSpan } from "./span.js";
+export { formatSpan, formatTime, parseSpan, requireSpan } from "./span.js";
 export { formatReportText, matchedCategories, safeText, type TextOptions } from "./text.js";
 export type {
   AnalyzeOptions,

@@ -13,6 +13,18 @@ export function parseSpan(text: string): number | undefined {
   return Number(m[1]) * (UNITS[m[2] || "s"] ?? 1);
 }
 
+/**
+ * {@link parseSpan} for a flag or an option: the seconds, or a TypeError naming `name`.
+ *
+ * @example
+ * requireSpan("--max-uptime", "90d"); // 7776000
+ */
+export function requireSpan(name: string, text: string): number {
+  const s = parseSpan(text);
+  if (s === undefined) throw new TypeError(`${name} must be a span like 90d, 12h, 30m or 45s, got "${text}"`);
+  return s;
+}
+
 /** Seconds as `65d 17h 07m` (`2h 05m`, `4m 10s` for short spans). */
 export function formatSpan(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
