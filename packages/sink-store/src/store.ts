@@ -230,12 +230,18 @@ export class SinkStore {
       fresh.push(r);
     }
     if (fresh.length === 0) return fresh;
+    // The batch's bytes for each output, the same for every attempt (a failed one is cut back).
+    const bytes = this.outputs.map((o) => {
+      let text = o.format === "csv" && o.committed === 0 ? CSV_HEADER : "";
+      for (const r of fresh) text += formatResult(r, o.format);
+      return Buffer.from(text, "utf8");
+    });
     for (let attempt = 0; ; attempt++) {
       try {
         // Retrying on a full disk: write only when the file systems report room for the batch, so
         // a reader never sees the partial line that a short write leaves until it is cut back.
-        if (attempt > 0) await this.checkRoom(fresh);
-        await this.appendBatch(fresh);
+        if (attempt > 0) await this.checkRoom(fresh, bytes);
+        await this.appendBatch(fresh, bytes);
         break;
       } catch (error) {
         await this.rollback();
@@ -285,15 +291,16 @@ export class SinkStore {
     return fresh;
   }
 
-  /** Appends `fresh` to every output, then journals it; throws (with the path) on any failure. */
-  private async appendBatch(fresh: Result[]): Promise<void> {
+  /**
+   * Appends `fresh` (`bytes[i]` for output i) to every output, then journals it; throws (with the
+   * path) on any failure.
+   */
+  private async appendBatch(fresh: Result[], batch: Buffer[]): Promise<void> {
     if (!this.journal) return;
     const fsync = this.options.fsync !== false;
     const lengths: number[] = [];
-    for (const o of this.outputs) {
-      let text = o.format === "csv" && o.committed === 0 ? CSV_HEADER : "";
-      for (const r of fresh) text += formatResult(r, o.format);
-      const bytes = Buffer.from(text, "utf8");
+    for (const [i, o] of this.outputs.entries()) {
+      const bytes = batch[i]!;
       // Appends to the page cache take microseconds: write them here, and leave only the
       // datasyncs to the thread pool.
       await withPath(o.path, async () => {
@@ -325,14 +332,13 @@ export class SinkStore {
    * less free space than the batch needs there; a statfs that fails checks nothing (the write
    * itself then tells).
    */
-  private async checkRoom(fresh: Result[]): Promise<void> {
+  private async checkRoom(fresh: Result[], batch: Buffer[]): Promise<void> {
     // What each file will grow by, and its current length (the rest of its last block is free).
-    const files: { dir: string; bytes: number; length: number }[] = [];
-    for (const o of this.outputs) {
-      let bytes = 0;
-      for (const r of fresh) bytes += Buffer.byteLength(formatResult(r, o.format));
-      files.push({ dir: dirname(o.path), bytes, length: o.committed });
-    }
+    const files = this.outputs.map((o, i) => ({
+      dir: dirname(o.path),
+      bytes: batch[i]!.length,
+      length: o.committed,
+    }));
     // The journal line: the job, its seqs and the committed lengths (an estimate from above).
     files.push({
       dir: dirname(this.journalPath()),
