@@ -164,6 +164,21 @@ export function nearestName(name: string, known: readonly string[]): string | un
 }
 
 /**
+ * Every option name of `T`, as a literal list for {@link checkKnownKeys}: a name of `T` missing from
+ * the list fails to compile (it would otherwise be refused as unknown at run time), and so does a
+ * name that `T` does not have.
+ *
+ * @example
+ * const OPTION_NAMES = optionNames<ProbeOptions>()(["concurrency", "port", ...]);
+ */
+export function optionNames<T>() {
+  return <const L extends readonly (keyof T)[]>(
+    names: L &
+      ([Exclude<keyof T, L[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, L[number]> }),
+  ): L => names;
+}
+
+/**
  * Throws a TypeError (code `UNKNOWN_OPTION`) for the first key of `options` that is not in `known`, naming the
  * nearest known one.
  * `prefix` qualifies nested names (`pool.` gives "Unknown option `pool.maxConnection`").

@@ -7,6 +7,7 @@ import {
   checkString,
   checkTimeout,
   optionError,
+  optionNames,
 } from "@uptime/protocol/check";
 import type { HostKeyPolicy, PoolOptions, ProbeLogger, ProbeOptions } from "./types.js";
 
@@ -39,8 +40,8 @@ export interface ResolvedOptions {
   logger: ProbeLogger | undefined;
 }
 
-/** Every option name of {@link ProbeOptions}; the type below fails to compile when one is missing. */
-const OPTION_NAMES = [
+/** Every option name of {@link ProbeOptions}; fails to compile when one is missing. */
+const OPTION_NAMES = optionNames<ProbeOptions>()([
   "concurrency",
   "username",
   "port",
@@ -64,16 +65,12 @@ const OPTION_NAMES = [
   "jump",
   "jumpChannels",
   "logger",
-] as const satisfies readonly (keyof ProbeOptions)[];
+]);
 const POOL_OPTION_NAMES = [
   "maxConnections",
   "idleTimeoutMs",
 ] as const satisfies readonly (keyof PoolOptions)[];
 const CALL_OPTION_NAMES = ["signal", "command"] as const;
-type Unlisted = Exclude<keyof ProbeOptions, (typeof OPTION_NAMES)[number]>;
-// A new option in ProbeOptions must be added to OPTION_NAMES, or it would be refused as unknown.
-const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void allListed;
 
 /** Limits that keep an option from failing every probe later instead of the call now. */
 export const OPTION_LIMITS = {

@@ -1,5 +1,4 @@
-import type { Logger } from "@uptime/protocol/check";
-import { optionError } from "@uptime/protocol/check";
+import { type Logger, optionError, optionNames } from "@uptime/protocol/check";
 import type { CollectorOptions, ResultStore } from "./collector-types.js";
 import type { CurveServerOptions } from "./curve.js";
 import { intOption, loggerOption, optionsObject, stringListOption, stringOption } from "./options.js";
@@ -17,7 +16,7 @@ export interface ResolvedCollectorOptions {
 }
 
 /** Every option name of {@link CollectorOptions}; fails to compile when one is missing. */
-const OPTION_NAMES = [
+const OPTION_NAMES = optionNames<CollectorOptions>()([
   "endpoint",
   "store",
   "curve",
@@ -26,10 +25,7 @@ const OPTION_NAMES = [
   "batchMax",
   "lingerMs",
   "logger",
-] as const satisfies readonly (keyof CollectorOptions)[];
-type Unlisted = Exclude<keyof CollectorOptions, (typeof OPTION_NAMES)[number]>;
-const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void allListed;
+]);
 
 /**
  * Checks every option and fills in the defaults. A TypeError (code `INVALID_OPTION` or `UNKNOWN_OPTION`)

@@ -1,5 +1,5 @@
 import { LIMITS } from "@uptime/protocol";
-import { type Logger, optionError } from "@uptime/protocol/check";
+import { type Logger, optionError, optionNames } from "@uptime/protocol/check";
 import type { CurveServerOptions } from "./curve.js";
 import type { DispatcherOptions, JobSpec } from "./dispatcher-types.js";
 import { intOption, loggerOption, optionsObject, stringListOption, stringOption } from "./options.js";
@@ -19,7 +19,7 @@ export interface ResolvedDispatcherOptions {
 }
 
 /** Every option name of {@link DispatcherOptions}; fails to compile when one is missing. */
-const OPTION_NAMES = [
+const OPTION_NAMES = optionNames<DispatcherOptions>()([
   "endpoint",
   "curve",
   "trust",
@@ -30,10 +30,7 @@ const OPTION_NAMES = [
   "maxInFlight",
   "lingerMs",
   "logger",
-] as const satisfies readonly (keyof DispatcherOptions)[];
-type Unlisted = Exclude<keyof DispatcherOptions, (typeof OPTION_NAMES)[number]>;
-const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void allListed;
+]);
 
 /**
  * Checks every option and fills in the defaults. A TypeError (code `INVALID_OPTION` or `UNKNOWN_OPTION`)

@@ -1,4 +1,4 @@
-import { type Logger, optionError } from "@uptime/protocol/check";
+import { type Logger, optionError, optionNames } from "@uptime/protocol/check";
 import { intOption, loggerOption, optionsObject, stringOption } from "./options.js";
 import type { WorkerCurveOptions, WorkerLinkOptions } from "./worker-link-types.js";
 import { assertZ85Key } from "./z85.js";
@@ -11,7 +11,7 @@ export type ResolvedWorkerLinkOptions = Required<Omit<WorkerLinkOptions, "curve"
 };
 
 /** Every option name of {@link WorkerLinkOptions}; fails to compile when one is missing. */
-const OPTION_NAMES = [
+const OPTION_NAMES = optionNames<WorkerLinkOptions>()([
   "dispatcher",
   "sink",
   "id",
@@ -25,16 +25,13 @@ const OPTION_NAMES = [
   "drainMs",
   "lingerMs",
   "logger",
-] as const satisfies readonly (keyof WorkerLinkOptions)[];
+]);
 const CURVE_NAMES = [
   "publicKey",
   "secretKey",
   "dispatcherKey",
   "sinkKey",
 ] as const satisfies readonly (keyof WorkerCurveOptions)[];
-type Unlisted = Exclude<keyof WorkerLinkOptions, (typeof OPTION_NAMES)[number]>;
-const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void allListed;
 
 /**
  * Checks every option and fills in the defaults. A TypeError (code `INVALID_OPTION` or `UNKNOWN_OPTION`)
