@@ -19,10 +19,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createProbe, parseInventory } from "../dist/index.js";
+import { createProbe } from "../dist/index.js";
+import { runAll, startFleet } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..", "..");
+const _root = join(here, "..", "..", "..");
 const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "2000" },
@@ -42,24 +43,6 @@ async function freePort() {
   const { port } = srv.address();
   await new Promise((r) => srv.close(r));
   return port;
-}
-
-async function startFleet(n) {
-  const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
-  const out = join(dir, "fleet");
-  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    child.stdout.on("data", (d) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    child.once("exit", (code) => reject(new Error(`fleet exited with ${code}`)));
-  });
 }
 
 async function startBastion(identity) {
@@ -97,16 +80,7 @@ async function measure(phase, targets, options) {
   const probe = createProbe(options);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let ok = 0;
-  let failed = 0;
-  let firstError;
-  for await (const r of probe.probeAll(targets)) {
-    if (r.ok) ok++;
-    else {
-      failed++;
-      firstError ??= `${r.error.code} ${r.error.message}`;
-    }
-  }
+  const { ok, failed, firstError } = await runAll(probe, targets);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const bastionConnections = probe.stats().open;
@@ -123,17 +97,18 @@ async function measure(phase, targets, options) {
   };
 }
 
+let fleet;
 try {
-  const fleet = await startFleet(hosts);
-  const bastion = await startBastion(fleet.identity);
+  fleet = await startFleet(hosts);
+  const { ready, targets } = fleet;
+  const bastion = await startBastion(ready.identity);
   const knownHosts = join(dir, "known_hosts");
-  copyFileSync(fleet.knownHosts, knownHosts);
+  copyFileSync(ready.knownHosts, knownHosts);
   appendFileSync(knownHosts, `\n[127.0.0.1]:${bastion.port} ${bastion.publicKey}\n`);
-  const targets = parseInventory(readFileSync(fleet.inventory, "utf8")).targets.map((t) => t.text);
   const me = execFileSync("id", ["-un"], { encoding: "utf8" }).trim();
   const base = {
     agent: false,
-    identityFiles: [fleet.identity],
+    identityFiles: [ready.identity],
     knownHosts,
     concurrency,
     pool: false,
@@ -156,6 +131,7 @@ try {
       `(concurrency ${concurrency}, a fresh target connection per probe)`,
   );
 } finally {
+  await fleet?.stop();
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 300));
   rmSync(dir, { recursive: true, force: true });

@@ -1,31 +1,15 @@
 #!/usr/bin/env node
-// Cold probes at a worker's fan-out, with the crypto floor in the same run, and optionally a CPU profile of
-// the measured rounds (run `pnpm build` first). The fleet (a host key per host) runs in a child process, so this
-// process's CPU is the client's alone.
-//
-//   node bench/cold.mjs [--hosts 1500] [--concurrency 256] [--rounds 3] [--mode keyfile|agent|both]
-//                       [--profile] [--top 30] [--baseline DIR] [--pooled] [--shared-host-key]
-//
-// --pooled: pooled re-probes instead of cold ones (each variant keeps one pool of `hosts` connections, filled by
-// a warm-up round; then every round re-probes every host over it). --shared-host-key: the fleet of the old
-// benchmarks, one host key for every host.
-// --baseline DIR: a build of another version of this package (a copy of its dist/); each round also runs it, the
-// rounds alternating, so both are measured under the same load on the machine (ratios "new / baseline").
-// --profile samples the last round of each mode with the inspector's profiler and prints the top functions by
-// self time and the time by package (the profiled round is not counted in the medians).
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { printProfile } from "../../../bench/cpu-profile.mjs";
 import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
-import { createProbe, parseInventory } from "../dist/index.js";
+import { createProbe } from "../dist/index.js";
+import { median, startFleet } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..", "..");
+const _root = join(here, "..", "..", "..");
 const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "1500" },
@@ -54,37 +38,11 @@ const variants = [
     : []),
 ];
 
-const out = mkdtempSync(join(tmpdir(), "ssh-probe-cold-"));
-if (!existsSync(join(root, "packages", "test-fleet", "dist", "cli.js"))) {
-  throw new Error("packages/test-fleet is not built: run `pnpm build` at the repository root first");
-}
-const fleet = spawn(
-  process.execPath,
-  [
-    join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js"),
-    "--hosts",
-    String(hosts),
-    "--out",
-    out,
-    "--agent",
-    ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-const ready = await new Promise((resolve, reject) => {
-  let buf = "";
-  const timer = setTimeout(() => reject(new Error("fleet not ready within 120 s")), 120_000);
-  fleet.stdout.on("data", (d) => {
-    buf += d;
-    const nl = buf.indexOf("\n");
-    if (nl >= 0) {
-      clearTimeout(timer);
-      resolve(JSON.parse(buf.slice(0, nl)));
-    }
-  });
-  fleet.once("exit", (code) => reject(new Error(`fleet exited with ${code}`)));
-});
-const targets = parseInventory(readFileSync(ready.inventory, "utf8")).targets.map((t) => t.text);
+const fleet = await startFleet(hosts, [
+  "--agent",
+  ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
+]);
+const { ready, targets } = fleet;
 
 function optionsFor(mode) {
   return {
@@ -128,11 +86,6 @@ async function round({ name, mode, create }) {
     hostsPerS: Math.round((targets.length / wall) * 1000),
   };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const series = Object.fromEntries(variants.map((v) => [v.name, []]));
 const floors = [];
@@ -192,7 +145,5 @@ try {
   }
 } finally {
   for (const probe of pools.values()) await probe.close();
-  fleet.kill("SIGTERM");
-  await new Promise((r) => (fleet.exitCode !== null ? r() : fleet.once("exit", r)));
-  rmSync(out, { recursive: true, force: true });
+  await fleet.stop();
 }

@@ -14,14 +14,14 @@
 // memory-scaling runs (N/5 and N hosts, concurrency 50 and 200) each use a fresh process and also report the
 // heap retained after a full GC; BENCH_CHILD_FLAGS passes V8 flags to those processes.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
-import { createProbe, parseInventory } from "../dist/index.js";
+import { createProbe } from "../dist/index.js";
+import { median, runAll, startFleet } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
@@ -83,40 +83,6 @@ const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const big = Number(values.big);
 
-async function startFleet(n, extra = []) {
-  const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
-  const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
-  if (!existsSync(join(root, "packages", "test-fleet", "dist", "cli.js"))) {
-    throw new Error("packages/test-fleet is not built: run `pnpm build` at the repository root first");
-  }
-  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out, ...extra], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const ready = await new Promise((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error("fleet not ready within 120 s")), 120_000);
-    child.stdout.on("data", (d) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(JSON.parse(buf.slice(0, nl)));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`fleet exited with ${code}`)));
-  });
-  const targets = parseInventory(readFileSync(ready.inventory, "utf8")).targets.map((t) => t.text);
-  return {
-    ready,
-    targets,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
-      rmSync(out, { recursive: true, force: true });
-    },
-  };
-}
-
 function rssSampler() {
   // The kernel's peak (maxRSS) costs nothing to read; a sampling timer would add CPU to the client figures.
   return () => Math.max(process.resourceUsage().maxRSS * 1024, process.memoryUsage.rss());
@@ -145,20 +111,6 @@ async function measure(name, n, fn) {
   };
   if (firstError) row.firstError = firstError;
   return row;
-}
-
-async function runAll(probe, targets) {
-  let ok = 0;
-  let failed = 0;
-  let firstError;
-  for await (const r of probe.probeAll(targets)) {
-    if (r.ok) ok++;
-    else {
-      failed++;
-      firstError ??= `${r.error.code} ${r.error.message}`;
-    }
-  }
-  return { ok, failed, firstError };
 }
 
 async function bareSsh2(targets, identity, conc) {
@@ -205,15 +157,6 @@ function procCpuMs(pid) {
     return Number.NaN;
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? s[(s.length - 1) / 2]
-      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const fleet = await startFleet(hosts, ["--agent"]);
 const sharedFleet = await startFleet(hosts, ["--shared-host-key", "--first-address", "127.2.0.1"]);
