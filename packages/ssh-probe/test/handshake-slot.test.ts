@@ -1,9 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startFleet } from "@uptime/test-fleet";
 import { makeTempDir } from "@uptime/test-utils";
 import { expect, onTestFinished, test } from "vitest";
-// The simulated fleet is a private workspace package used only by tests and benchmarks; imported from source.
-import { startFleet } from "../../test-fleet/src/index.js";
 import { createProbe } from "../src/index.js";
 
 // Many aliases of one box share its per-address handshake limit. With one handshake at a time and slow
