@@ -205,6 +205,8 @@ describe("adversarial input", () => {
 
   it("oversized strings and frames", () => {
     expectError(JSON.stringify({ v: 1, t: "bye", worker: "w".repeat(LIMITS.id + 1) }), "INVALID");
+    // A stop names its job: the job-less form is malformed, not "stop everything".
+    expectError(JSON.stringify({ v: 1, t: "stop", reason: "shutdown" }), "INVALID");
     expectError(
       JSON.stringify({ v: 1, t: "task", job: "j", seq: 1, attempt: 1, target: "h".repeat(600) }),
       "INVALID",
