@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { MAX_BATCH, SendQueue } from "./socket-util.js";
 
 /** A socket double that records sends and takes `delayMs` for each, failing sends to `fail`. */
@@ -85,20 +85,29 @@ describe("SendQueue", () => {
   });
 
   it("with coalesceMs, messages trickling in within the window share one send", async () => {
+    // Fake timers: the window is asserted by the time advanced, not by how fast the machine is.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const socket = recorder(0);
     const q = new SendQueue(socket, () => {}, 300);
-    // A quiet socket sends at the end of the turn, not after the window.
-    const t0 = performance.now();
-    await q.send(undefined, b("0"));
-    const quiet = performance.now() - t0;
+    // A quiet socket sends at the end of the turn: no timer has to fire for it.
+    const first = q.send(undefined, b("0"));
+    await new Promise((r) => setImmediate(r));
+    await vi.advanceTimersByTimeAsync(0); // the recorder's own send
+    await first;
+    expect(socket.sent).toEqual([["0"]]);
     const sent: Promise<void>[] = [];
     for (let i = 1; i <= 3; i++) {
       sent.push(q.send(undefined, b(String(i))));
-      await new Promise((r) => setTimeout(r, 2));
+      await vi.advanceTimersByTimeAsync(2);
     }
+    // Inside the window the three wait; when it ends they go in one send.
+    expect(socket.sent).toEqual([["0"]]);
+    await vi.advanceTimersByTimeAsync(300);
     await Promise.all(sent);
     expect(socket.sent).toEqual([["0"], ["1", "2", "3"]]);
-    expect(quiet).toBeLessThan(250);
   });
 
   it("close() cancels a scheduled send", async () => {
