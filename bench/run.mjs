@@ -9,6 +9,9 @@
 //          --port P (2222; every simulated host listens on its own 127.1.x.y address at this port)
 //          --worker-node-flags="..." (V8/Node flags for the worker processes, e.g. --worker-node-flags=--max-semi-space-size=1)
 //          --shared-host-key (every simulated host serves one host key: the old best case; default: a key per host)
+//          --no-pin (share every CPU between the fleet and the clients; by default, on a machine with two or more
+//          CPUs and taskset, the fleet runs on the second half of them and every client, ours and the peers alike,
+//          on the first half: on a real fleet the servers' CPUs are not the client's)
 // Also measures, in the same run, the unavoidable client crypto of one probe (bench/crypto-floor.mjs) and prints
 // the client CPU per host of ours and of the bare library as a multiple of it.
 import { spawn, spawnSync } from "node:child_process";
@@ -18,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bins, firstLine, freePort, readUsage, start, startCommand, stopAll } from "../scripts/pipeline.mjs";
+import { describePlacement, onFleetCpus, pinClients } from "./cpu-placement.mjs";
 import { measureCryptoFloor } from "./crypto-floor.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     json: { type: "string", default: join(root, "bench/results/latest.json") },
     "worker-node-flags": { type: "string", default: "" },
     "shared-host-key": { type: "boolean", default: false },
+    "no-pin": { type: "boolean", default: false },
   },
 });
 const hosts = Number(values.hosts);
@@ -44,6 +49,7 @@ const workerNodeFlags = values["worker-node-flags"].split(/\s+/).filter(Boolean)
 /** Starts a worker, with --worker-node-flags when given. */
 const startWorker = (name, args, options) =>
   startCommand(name, process.execPath, [...workerNodeFlags, bins.worker, ...args], options);
+const placement = pinClients({ disabled: values["no-pin"] || process.env.UPTIME_BENCH_NO_PIN === "1" });
 const work = join(tmpdir(), `uptime-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
@@ -242,10 +248,9 @@ const results = [];
 const floors = [measureCryptoFloor().msPerProbe];
 for (const latency of values.regimes.split(",").map(Number)) {
   const dir = join(work, `fleet-${latency}`);
-  const fleetProc = start(
+  const fleetProc = startCommand(
     "fleet",
-    bins.fleet,
-    [
+    ...onFleetCpus(placement, bins.fleet, [
       "--hosts",
       String(hosts),
       "--port",
@@ -257,7 +262,7 @@ for (const latency of values.regimes.split(",").map(Number)) {
       "--out",
       dir,
       ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
-    ],
+    ]),
     { stdout: "pipe", stderr: "inherit" },
   );
   try {
@@ -312,7 +317,7 @@ const floor = floors.reduce((a, b) => a + b, 0) / floors.length;
 const ours = (lat) => results.find((r) => r.latencyMs === lat && r.tool === "uptime-fleet");
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
 console.log(
-  `\n${"latency".padEnd(8)}${"tool".padEnd(18)}${"hosts".padStart(7)}${"fan-out".padStart(9)}${"wall s".padStart(9)}${"hosts/s".padStart(9)}${"CPU ms/host".padStart(13)}${"peak RSS MiB".padStart(14)}${"answered".padStart(10)}${"ours ÷ it".padStart(11)}`,
+  `\n${"latency".padEnd(8)}${"tool".padEnd(18)}${"hosts".padStart(7)}${"fan-out".padStart(9)}${"wall s".padStart(9)}${"hosts/s".padStart(9)}${"CPU ms/host".padStart(13)}${"peak RSS MiB".padStart(14)}${"answered".padStart(10)}${"ours ÷ it".padStart(11)}${"its CPU ÷ ours".padStart(16)}`,
 );
 for (const r of results) {
   if (r.skipped) {
@@ -322,9 +327,12 @@ for (const r of results) {
   r.hostsPerS = r.answered / r.wallS;
   r.cpuMsPerHost = r.cpuMs / r.hosts;
   const o = ours(r.latencyMs);
+  // Throughput ratio (hosts/s), and CPU per host of the peer over ours: what bounds a client whose fleet
+  // has CPUs of its own.
   r.ratio = o ? o.answered / o.wallS / r.hostsPerS : undefined;
+  r.cpuRatio = o ? r.cpuMsPerHost / (o.cpuMs / o.hosts) : undefined;
   console.log(
-    `${`${r.latencyMs}ms`.padEnd(8)}${r.tool.padEnd(18)}${String(r.hosts).padStart(7)}${String(r.fanout).padStart(9)}${fmt(r.wallS, 2).padStart(9)}${fmt(r.hostsPerS).padStart(9)}${fmt(r.cpuMsPerHost, 2).padStart(13)}${fmt(r.rssKiB / 1024, 1).padStart(14)}${String(r.answered).padStart(10)}${(r.tool === "uptime-fleet" ? "" : `${fmt(r.ratio, 1)}x`).padStart(11)}`,
+    `${`${r.latencyMs}ms`.padEnd(8)}${r.tool.padEnd(18)}${String(r.hosts).padStart(7)}${String(r.fanout).padStart(9)}${fmt(r.wallS, 2).padStart(9)}${fmt(r.hostsPerS).padStart(9)}${fmt(r.cpuMsPerHost, 2).padStart(13)}${fmt(r.rssKiB / 1024, 1).padStart(14)}${String(r.answered).padStart(10)}${(r.tool === "uptime-fleet" ? "" : `${fmt(r.ratio, 1)}x`).padStart(11)}${(r.tool === "uptime-fleet" ? "" : `${fmt(r.cpuRatio, 1)}x`).padStart(16)}`,
   );
 }
 const idleRss = await idleWorkerRss();
@@ -349,7 +357,7 @@ if (o0 && bare)
     `pipeline CPU per host over the bare probe library: ${fmt((100 * (o0.cpuMsPerHost - bare.cpuMsPerHost)) / bare.cpuMsPerHost, 1)}%`,
   );
 console.log(
-  `\ncrypto floor (one probe's unavoidable client crypto, this machine, this run): ${fmt(floor, 3)} ms (${floors.map((f) => fmt(f, 3)).join(", ")}); host keys: ${values["shared-host-key"] ? "one shared" : "one per host"}`,
+  `\ncrypto floor (one probe's unavoidable client crypto, this machine, this run): ${fmt(floor, 3)} ms (${floors.map((f) => fmt(f, 3)).join(", ")}); host keys: ${values["shared-host-key"] ? "one shared" : "one per host"}; ${describePlacement(placement)}`,
 );
 for (const r of results.filter(
   (x) => x.latencyMs === 0 && (x.tool === "uptime-fleet" || x.tool === "ssh-probe alone"),
@@ -362,7 +370,7 @@ for (const r of results.filter(
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(
   values.json,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, workerNodeFlags, sharedHostKey: values["shared-host-key"], cryptoFloorMs: floor, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, hosts, fanout, workers, workerNodeFlags, sharedHostKey: values["shared-host-key"], cpuPlacement: describePlacement(placement), cryptoFloorMs: floor, results }, null, 2)}\n`,
 );
 console.log(`\nresults written to ${values.json}`);
 rmSync(work, { recursive: true, force: true });

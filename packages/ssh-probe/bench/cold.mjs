@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { printProfile } from "../../../bench/cpu-profile.mjs";
 import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
 import { createProbe } from "../dist/index.js";
-import { median, startFleet } from "./fleet.mjs";
+import { median, placementText, startFleet, startOnFleetCpus } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const _root = join(here, "..", "..", "..");
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     baseline: { type: "string" },
     pooled: { type: "boolean", default: false },
     "shared-host-key": { type: "boolean", default: false },
+    latency: { type: "string", default: "0" },
+    "agent-impl": { type: "string", default: "openssh" },
   },
 });
 const hosts = Number(values.hosts);
@@ -40,9 +42,24 @@ const variants = [
 
 const fleet = await startFleet(hosts, [
   "--agent",
+  "--latency",
+  values.latency,
   ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
 ]);
 const { ready, targets } = fleet;
+// --agent-impl node: the agent path through bench/node-agent.mjs (OpenSSL's ed25519, in a process of its own on
+// the fleet's CPUs) instead of the fleet's OpenSSH ssh-agent, whose slow signatures hold the probe back.
+if (!["openssh", "node"].includes(values["agent-impl"])) {
+  throw new Error(`--agent-impl is openssh or node, not ${values["agent-impl"]}`);
+}
+const nodeAgent =
+  values["agent-impl"] === "node"
+    ? await startOnFleetCpus(join(here, "node-agent.mjs"), [
+        join(ready.dir, "node-agent.sock"),
+        ready.identity,
+      ])
+    : undefined;
+const agentSocket = nodeAgent ? join(ready.dir, "node-agent.sock") : ready.agentSocket;
 
 function optionsFor(mode) {
   return {
@@ -51,7 +68,7 @@ function optionsFor(mode) {
     pool: values.pooled ? { maxConnections: hosts } : false,
     knownHosts: ready.knownHosts,
     ...(mode === "agent"
-      ? { agent: ready.agentSocket, identityFiles: [] }
+      ? { agent: agentSocket, identityFiles: [] }
       : { agent: false, identityFiles: [ready.identity] }),
   };
 }
@@ -88,6 +105,7 @@ async function round({ name, mode, create }) {
 }
 
 const series = Object.fromEntries(variants.map((v) => [v.name, []]));
+const rates = Object.fromEntries(variants.map((v) => [v.name, []]));
 const floors = [];
 try {
   floors.push(measureCryptoFloor().msPerProbe);
@@ -98,6 +116,7 @@ try {
     for (const v of i % 2 ? [...variants].reverse() : variants) {
       const r = await round(v);
       series[v.name].push(r.cpuMsPerHost);
+      rates[v.name].push(r.hostsPerS);
       console.error(JSON.stringify({ round: i + 1, ...r }));
     }
   }
@@ -108,7 +127,14 @@ try {
     concurrency,
     rounds,
     pooled: values.pooled,
+    "added latency ms": Number(values.latency),
+    "agent implementation": values["agent-impl"],
+    // Throughput medians: a variant held back by something other than our CPU (ssh-agent answering one
+    // signature at a time, on a CPU shared with the fleet) idles between events, and an event loop woken for
+    // fewer events at a time spends more CPU per host.
+    ...Object.fromEntries(variants.map((v) => [`${v.name} hosts/s`, median(rates[v.name])])),
     "crypto floor ms": Number(floor.toFixed(3)),
+    "cpu placement": placementText(),
   };
   for (const v of variants) {
     const m = median(series[v.name]);
@@ -145,5 +171,6 @@ try {
   }
 } finally {
   for (const probe of pools.values()) await probe.close();
+  await nodeAgent?.stop();
   await fleet.stop();
 }

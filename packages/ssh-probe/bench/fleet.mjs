@@ -1,13 +1,24 @@
 // What the ssh-probe benchmarks share: the simulated fleet in a child process (so the client's CPU is
-// measured alone), a probe run counted, and a median. Run `pnpm build` at the repository root first.
+// measured alone), on CPUs of its own where the machine has two or more (bench/cpu-placement.mjs;
+// UPTIME_BENCH_NO_PIN=1 shares them), a probe run counted, and a median. Run `pnpm build` at the repository
+// root first.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describePlacement, onFleetCpus, pinClients } from "../../../bench/cpu-placement.mjs";
 import { parseInventory } from "../dist/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** Where this benchmark's fleet and client run; decided once, on the first fleet started. */
+let placement;
+
+/** The CPU placement of the fleets started so far, for a benchmark's summary. */
+export function placementText() {
+  return describePlacement(placement);
+}
 
 /**
  * Starts `uptime-test-fleet --hosts n` (plus `extra` flags) and resolves with its ready line, its targets
@@ -19,9 +30,13 @@ export async function startFleet(n, extra = []) {
   }
   const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
   const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
-  const child = spawn(process.execPath, [cli, "--hosts", String(n), "--out", out, ...extra], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  placement ??= pinClients() ?? null;
+  const child = spawn(
+    ...onFleetCpus(placement ?? undefined, cli, ["--hosts", String(n), "--out", out, ...extra]),
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await new Promise((r) =>
@@ -50,6 +65,29 @@ export async function startFleet(n, extra = []) {
   }
   const targets = parseInventory(readFileSync(ready.inventory, "utf8")).targets.map((t) => t.text);
   return { ready, targets, stop };
+}
+
+/**
+ * Starts `node script ...args` on the fleet's CPUs (where the fleet's own ssh-agent runs) and resolves once
+ * it prints its first line; `stop()` ends it.
+ */
+export async function startOnFleetCpus(script, args) {
+  placement ??= pinClients() ?? null;
+  const child = spawn(...onFleetCpus(placement ?? undefined, script, args), {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise((resolve, reject) => {
+    child.stdout.once("data", resolve);
+    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    stop: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) return r();
+        child.once("exit", r);
+        child.kill("SIGTERM");
+      }),
+  };
 }
 
 /** Probes every target once: how many answered, how many failed, and the first failure. */

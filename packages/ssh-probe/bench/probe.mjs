@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measureCryptoFloor } from "../../../bench/crypto-floor.mjs";
 import { createProbe } from "../dist/index.js";
-import { median, runAll, startFleet } from "./fleet.mjs";
+import { median, placementText, runAll, startFleet } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
@@ -229,6 +229,7 @@ try {
 const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, median(v)]));
 const summary = {
   "crypto floor ms/probe (this machine, this run)": Number(m.floor.toFixed(3)),
+  "cpu placement": placementText(),
   "cold ms/host, key file, host key per host": m.keyfile,
   "cold ms/host, ssh-agent, host key per host": m.agent,
   "cold ms/host, one shared host key": m.shared,
