@@ -38,7 +38,7 @@ describe("uptime-worker -F (a real OpenSSH sshd behind an ssh_config alias)", ()
     await sink.waitFor(/1\/1 results/);
     const line = JSON.parse((await readFile(out, "utf8")).trim().split("\n")[0] ?? "{}");
     // The library's warnings reach the operator, once per directive.
-    expect(worker.stderr().match(/warning: ssh_config: certificatefile is not supported/gi)).toHaveLength(1);
+    expect(worker.stderr().match(/warning: ssh_config: CertificateFile is not supported/g)).toHaveLength(1);
     expect(line, JSON.stringify(line)).toMatchObject({
       ok: true,
       target: "web1",

@@ -59,25 +59,30 @@ export const HONOURED = new Set([
   "hostkeyalias",
 ]);
 
-/** Directives that change how a connection is made and that this library does not implement. */
-export const UNSUPPORTED = new Set([
-  "addressfamily",
-  "bindaddress",
-  "bindinterface",
-  "canonicalizehostname",
-  "certificatefile",
-  "ciphers",
-  "hostkeyalgorithms",
-  "hostbasedauthentication",
-  "kexalgorithms",
-  "knownhostscommand",
-  "macs",
-  "pkcs11provider",
-  "proxyusefdpass",
-  "pubkeyacceptedalgorithms",
-  "pubkeyacceptedkeytypes",
-  "securitykeyprovider",
-]);
+/**
+ * Directives that change how a connection is made and that this library does not implement: each is warned
+ * about once, by the name ssh_config(5) gives it. Keyed by the lower-cased keyword, as directives are read.
+ */
+export const UNSUPPORTED = new Map(
+  [
+    "AddressFamily",
+    "BindAddress",
+    "BindInterface",
+    "CanonicalizeHostname",
+    "CertificateFile",
+    "Ciphers",
+    "HostKeyAlgorithms",
+    "HostbasedAuthentication",
+    "KexAlgorithms",
+    "KnownHostsCommand",
+    "MACs",
+    "PKCS11Provider",
+    "ProxyUseFdpass",
+    "PubkeyAcceptedAlgorithms",
+    "PubkeyAcceptedKeyTypes",
+    "SecurityKeyProvider",
+  ].map((name) => [name.toLowerCase(), name]),
+);
 
 /** StrictHostKeyChecking values; `ask` cannot ask anyone here, so it refuses unknown hosts. */
 export const HOST_KEY_POLICIES: Record<string, HostKeyPolicy> = {

@@ -373,7 +373,7 @@ export class SshConfig {
               `directive:${d.key}`,
               d.key === "canonicalizehostname"
                 ? `ssh_config: CanonicalizeHostname is not supported by @uptime/ssh-probe: names are not canonicalized (first seen for ${name}); Match canonical/final blocks still apply in a second pass, as in OpenSSH`
-                : `ssh_config: ${d.key} is not supported by @uptime/ssh-probe and is ignored (first seen for ${name})`,
+                : `ssh_config: ${UNSUPPORTED.get(d.key)} is not supported by @uptime/ssh-probe and is ignored (first seen for ${name})`,
             );
           }
         }

@@ -359,14 +359,14 @@ describe("loadSshConfig", () => {
     const file = join(dir, "warn.config");
     writeFileSync(
       file,
-      "Match exec true\n  User x\nMatch exec true\n  User y\nHost *\n  CertificateFile ~/c\n  PKCS11Provider /p.so\n",
+      "Match exec true\n  User x\nMatch exec true\n  User y\nHost *\n  CertificateFile ~/c\n  pkcs11PROVIDER /p.so\n",
     );
     const config = loadSshConfig([file], { warn: (m) => warnings.push(m) });
     config.resolve("a", {}, { username: "me", port: 22 });
     config.resolve("b", {}, { username: "me", port: 22 });
     expect(warnings.filter((w) => /Match exec/.test(w))).toHaveLength(1);
-    expect(warnings.filter((w) => /certificatefile/.test(w))).toHaveLength(1);
-    expect(warnings.filter((w) => /pkcs11provider/.test(w))).toHaveLength(1);
+    expect(warnings.filter((w) => /ssh_config: CertificateFile is not supported/.test(w))).toHaveLength(1);
+    expect(warnings.filter((w) => /ssh_config: PKCS11Provider is not supported/.test(w))).toHaveLength(1);
     expect(config.resolve("a", {}, { username: "me", port: 22 }).user).toBe("me");
   });
 
