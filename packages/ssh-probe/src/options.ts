@@ -66,10 +66,7 @@ const OPTION_NAMES = optionNames<ProbeOptions>()([
   "jumpChannels",
   "logger",
 ]);
-const POOL_OPTION_NAMES = [
-  "maxConnections",
-  "idleTimeoutMs",
-] as const satisfies readonly (keyof PoolOptions)[];
+const POOL_OPTION_NAMES = optionNames<PoolOptions>()(["maxConnections", "idleTimeoutMs"]);
 const CALL_OPTION_NAMES = ["signal", "command"] as const;
 
 /** Limits that keep an option from failing every probe later instead of the call now. */

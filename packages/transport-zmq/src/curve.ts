@@ -1,4 +1,4 @@
-import { type Logger, optionError } from "@uptime/protocol/check";
+import { type Logger, optionError, optionNames } from "@uptime/protocol/check";
 import * as zmq from "zeromq";
 import { optionsObject } from "./options.js";
 import type { TrustList } from "./trust.js";
@@ -26,11 +26,7 @@ export interface CurveClientOptions {
 export const ZAP_DOMAIN = "uptime";
 const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
 
-const SERVER_NAMES = [
-  "publicKey",
-  "secretKey",
-  "allow",
-] as const satisfies readonly (keyof CurveServerOptions)[];
+const SERVER_NAMES = optionNames<CurveServerOptions>()(["publicKey", "secretKey", "allow"]);
 
 /**
  * Validates server options (named `option`, e.g. `curve`) and returns the allow-list as a Set. Throws a

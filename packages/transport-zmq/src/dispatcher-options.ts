@@ -58,7 +58,7 @@ export function resolveDispatcherOptions(input: DispatcherOptions = {}): Resolve
   };
 }
 
-const JOB_NAMES = ["id", "targets", "command", "stored"] as const satisfies readonly (keyof JobSpec)[];
+const JOB_NAMES = optionNames<JobSpec>()(["id", "targets", "command", "stored"]);
 const STORED_NAMES = ["seqs", "failed"] as const;
 
 /** Checks a job spec for `runJob` (names like `job.targets[3]`); returns its targets, copied. */

@@ -1,5 +1,5 @@
 import type { Task } from "@uptime/protocol";
-import { checkInteger, optionError } from "@uptime/protocol/check";
+import { checkInteger, optionError, optionNames } from "@uptime/protocol/check";
 import { optionsObject } from "./options.js";
 import { Slots } from "./slots.js";
 import type { ResultBody } from "./worker-link-types.js";
@@ -120,11 +120,7 @@ export async function serveTasks(
   }
 }
 
-const OPTION_NAMES = [
-  "concurrency",
-  "signal",
-  "onError",
-] as const satisfies readonly (keyof ServeTasksOptions)[];
+const OPTION_NAMES = optionNames<ServeTasksOptions>()(["concurrency", "signal", "onError"]);
 
 /** Refuses unknown keys and bad values: "Expected \`concurrency\` to be an integer from 1 to 1000000, got 0 (number)". */
 function checkServeOptions(input: ServeTasksOptions): ServeTasksOptions {

@@ -26,12 +26,7 @@ const OPTION_NAMES = optionNames<WorkerLinkOptions>()([
   "lingerMs",
   "logger",
 ]);
-const CURVE_NAMES = [
-  "publicKey",
-  "secretKey",
-  "dispatcherKey",
-  "sinkKey",
-] as const satisfies readonly (keyof WorkerCurveOptions)[];
+const CURVE_NAMES = optionNames<WorkerCurveOptions>()(["publicKey", "secretKey", "dispatcherKey", "sinkKey"]);
 
 /**
  * Checks every option and fills in the defaults. A TypeError (code `INVALID_OPTION` or `UNKNOWN_OPTION`)
