@@ -2,7 +2,6 @@
 // Used by `pnpm demo` (against the simulated fleet) and `pnpm run-local HOSTFILE` (against real hosts).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -14,33 +13,8 @@ export const bins = {
   fleet: `${root}packages/test-fleet/bin/uptime-test-fleet.js`,
 };
 
-/**
- * A free TCP port on loopback for a sender's or sink's `--bind`: drawn at random from below the kernel's
- * ephemeral range and checked by binding it. (A `bind(0)` port is an ephemeral one, and a worker dialling a
- * port not bound yet takes a new ephemeral port on every refused attempt: one of them can be the port handed
- * out here. @uptime/test-utils's freePort does the same for the tests.)
- */
-export async function freePort() {
-  let low = 32768;
-  try {
-    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]) || low;
-  } catch {}
-  const base = Math.max(1024, low - 16_000);
-  for (let attempt = 0; attempt < 65; attempt++) {
-    // The last attempt falls back to any port the kernel picks.
-    const port = attempt < 64 ? base + Math.floor(Math.random() * Math.max(1, low - base)) : 0;
-    const bound = await new Promise((resolve) => {
-      const s = createServer();
-      s.once("error", () => resolve(undefined));
-      s.listen(port, "127.0.0.1", () => {
-        const got = s.address().port;
-        s.close(() => resolve(got));
-      });
-    });
-    if (bound !== undefined) return bound;
-  }
-  throw new Error("no free port on 127.0.0.1");
-}
+/** A free loopback port for a sender's or sink's `--bind` (the tests' own helper, one implementation). */
+export { freePort } from "../packages/test-utils/src/free-port.mjs";
 
 /** Starts a command as a child; resolves its exit code via `.exited`. stdio: [ignore|pipe|inherit] per stream. */
 export function startCommand(name, cmd, args, { stdout = "inherit", stderr = "inherit", env = {} } = {}) {

@@ -1,3 +1,4 @@
+export { freePort } from "./free-port.mjs";
 export { activeHandles, settleHandles } from "./handles.js";
 export type { KeyFiles } from "./keys.js";
 export { knownHostsLine, sshKeygen } from "./keys.js";
@@ -7,4 +8,4 @@ export { findSshd, startSshd } from "./sshd.js";
 export { makeTempDir, tempDir } from "./temp.js";
 export { fillUp, mountTmpfs } from "./tmpfs.js";
 export type { WaitForOptions } from "./wait.js";
-export { freePort, waitFor } from "./wait.js";
+export { waitFor } from "./wait.js";

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { freePort } from "./free-port.mjs";
 import { type KeyFiles, sshKeygen } from "./keys.js";
 import { makeTempDir } from "./temp.js";
-import { freePort } from "./wait.js";
 
 /** The path of OpenSSH sshd; throws (the test fails, never skips) when it is not installed. */
 export function findSshd(): string {
