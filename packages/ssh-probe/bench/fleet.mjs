@@ -2,12 +2,12 @@
 // measured alone), on CPUs of its own where the machine has two or more (bench/cpu-placement.mjs;
 // UPTIME_BENCH_NO_PIN=1 shares them), a probe run counted, and a median. Run `pnpm build` at the repository
 // root first.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describePlacement, onFleetCpus, pinClients } from "../../../bench/cpu-placement.mjs";
+import { firstLine, startCommand, stopAll } from "../../../scripts/pipeline.mjs";
 import { parseInventory } from "../dist/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -20,6 +20,27 @@ export function placementText() {
   return describePlacement(placement);
 }
 
+/** Starts `node script ...args` on the fleet's CPUs (see bench/cpu-placement.mjs), stdout piped. */
+function startOnFleetCpusChild(name, script, args) {
+  placement ??= pinClients() ?? null;
+  return startCommand(name, ...onFleetCpus(placement ?? undefined, script, args), { stdout: "pipe" });
+}
+
+/** Resolves with `child`'s first line; rejects when it exits first or prints nothing within `ms`. */
+async function readyLine(child, ms) {
+  let timer;
+  try {
+    return await Promise.race([
+      firstLine(child),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${child.label} not ready within ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Starts `uptime-test-fleet --hosts n` (plus `extra` flags) and resolves with its ready line, its targets
  * and `stop()`, which ends the fleet and removes its files.
@@ -30,35 +51,14 @@ export async function startFleet(n, extra = []) {
   }
   const out = mkdtempSync(join(tmpdir(), "ssh-probe-bench-"));
   const cli = join(root, "packages", "test-fleet", "bin", "uptime-test-fleet.js");
-  placement ??= pinClients() ?? null;
-  const child = spawn(
-    ...onFleetCpus(placement ?? undefined, cli, ["--hosts", String(n), "--out", out, ...extra]),
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = startOnFleetCpusChild("fleet", cli, ["--hosts", String(n), "--out", out, ...extra]);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await new Promise((r) =>
-      child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r),
-    );
+    await stopAll([child]);
     rmSync(out, { recursive: true, force: true });
   };
   let ready;
   try {
-    ready = await new Promise((resolve, reject) => {
-      let buf = "";
-      const timer = setTimeout(() => reject(new Error("fleet not ready within 120 s")), 120_000);
-      child.stdout.on("data", (d) => {
-        buf += d;
-        const nl = buf.indexOf("\n");
-        if (nl >= 0) {
-          clearTimeout(timer);
-          resolve(JSON.parse(buf.slice(0, nl)));
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`fleet exited with ${code}`)));
-    });
+    ready = JSON.parse(await readyLine(child, 120_000));
   } catch (error) {
     await stop();
     throw error;
@@ -72,22 +72,14 @@ export async function startFleet(n, extra = []) {
  * it prints its first line; `stop()` ends it.
  */
 export async function startOnFleetCpus(script, args) {
-  placement ??= pinClients() ?? null;
-  const child = spawn(...onFleetCpus(placement ?? undefined, script, args), {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise((resolve, reject) => {
-    child.stdout.once("data", resolve);
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return {
-    stop: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) return r();
-        child.once("exit", r);
-        child.kill("SIGTERM");
-      }),
-  };
+  const child = startOnFleetCpusChild(script, script, args);
+  try {
+    await readyLine(child, 30_000);
+  } catch (error) {
+    await stopAll([child]);
+    throw error;
+  }
+  return { stop: () => stopAll([child]) };
 }
 
 /** Probes every target once: how many answered, how many failed, and the first failure. */
