@@ -14,16 +14,13 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "../../../scripts/pipeline.mjs";
 import { createProbe } from "../dist/index.js";
 import { runAll, startFleet } from "./fleet.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const _root = join(here, "..", "..", "..");
 const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "2000" },
@@ -36,14 +33,6 @@ const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const dir = mkdtempSync(join(tmpdir(), "sshcfg-bench-bastion-"));
 const children = [];
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function startBastion(identity) {
   const hostKey = join(dir, "bastion_host_key");

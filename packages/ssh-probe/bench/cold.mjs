@@ -1,4 +1,21 @@
 #!/usr/bin/env node
+// Cold probes at a worker's fan-out, with the crypto floor in the same run, and optionally a CPU profile of
+// the measured rounds (run `pnpm build` first). The fleet (a host key per host) runs in a child process, on
+// CPUs of its own where there are two or more (fleet.mjs), so this process's CPU is the client's alone.
+//
+//   node bench/cold.mjs [--hosts 1500] [--concurrency 256] [--rounds 3] [--mode keyfile|agent|both]
+//                       [--profile] [--top 30] [--baseline DIR] [--pooled] [--shared-host-key]
+//                       [--latency MS] [--agent-impl openssh|node]
+//
+// --pooled: pooled re-probes instead of cold ones (each variant keeps one pool of `hosts` connections, filled by
+// a warm-up round; then every round re-probes every host over it). --shared-host-key: the fleet of the old
+// benchmarks, one host key for every host. --latency MS: the fleet delays every write by MS.
+// --agent-impl node: the agent path through node-agent.mjs (OpenSSL's ed25519, in a process of its own on the
+// fleet's CPUs) instead of the fleet's OpenSSH ssh-agent, whose slow signatures hold the probe back.
+// --baseline DIR: a build of another version of this package (a copy of its dist/); each round also runs it, the
+// rounds alternating, so both are measured under the same load on the machine (ratios "new / baseline").
+// --profile samples the last round of each mode with the inspector's profiler and prints the top functions by
+// self time and the time by package (the profiled round is not counted in the medians).
 import { Session } from "node:inspector/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -9,7 +26,6 @@ import { createProbe } from "../dist/index.js";
 import { median, placementText, startFleet, startOnFleetCpus } from "./fleet.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const _root = join(here, "..", "..", "..");
 const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "1500" },
@@ -40,6 +56,9 @@ const variants = [
     : []),
 ];
 
+if (!["openssh", "node"].includes(values["agent-impl"])) {
+  throw new Error(`--agent-impl is openssh or node, not ${values["agent-impl"]}`);
+}
 const fleet = await startFleet(hosts, [
   "--agent",
   "--latency",
@@ -47,19 +66,17 @@ const fleet = await startFleet(hosts, [
   ...(values["shared-host-key"] ? ["--shared-host-key"] : []),
 ]);
 const { ready, targets } = fleet;
-// --agent-impl node: the agent path through bench/node-agent.mjs (OpenSSL's ed25519, in a process of its own on
-// the fleet's CPUs) instead of the fleet's OpenSSH ssh-agent, whose slow signatures hold the probe back.
-if (!["openssh", "node"].includes(values["agent-impl"])) {
-  throw new Error(`--agent-impl is openssh or node, not ${values["agent-impl"]}`);
+let agentSocket = ready.agentSocket;
+let nodeAgent;
+if (values["agent-impl"] === "node") {
+  agentSocket = join(ready.dir, "node-agent.sock");
+  nodeAgent = await startOnFleetCpus(join(here, "node-agent.mjs"), [agentSocket, ready.identity]).catch(
+    async (error) => {
+      await fleet.stop();
+      throw error;
+    },
+  );
 }
-const nodeAgent =
-  values["agent-impl"] === "node"
-    ? await startOnFleetCpus(join(here, "node-agent.mjs"), [
-        join(ready.dir, "node-agent.sock"),
-        ready.identity,
-      ])
-    : undefined;
-const agentSocket = nodeAgent ? join(ready.dir, "node-agent.sock") : ready.agentSocket;
 
 function optionsFor(mode) {
   return {
