@@ -13,8 +13,6 @@ export const SSH_AGENT_RSA_SHA2_512 = 4;
 /** The agent's answers are small; anything larger is a broken peer. */
 export const MAX_MESSAGE = 256 * 1024;
 
-/** Tuning of an {@link AgentPool}; the defaults suit thousands of concurrent logins. */
-
 /**
  * A failure to talk to the agent: no socket, connection refused or dropped, a malformed answer, or a refusal
  * to sign with a key it listed. ssh2 reports it with `level: "agent"`; the probe maps it to `AGENT`, not `AUTH`.

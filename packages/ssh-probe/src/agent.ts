@@ -26,6 +26,7 @@ import {
  * of the requests it read at once until more bytes arrive. The agent is single-threaded, so nothing is lost.)
  */
 
+/** Tuning of an {@link AgentPool}; the defaults suit thousands of concurrent logins. */
 export interface AgentPoolOptions {
   /** Long-lived connections to the agent. @default 4 */
   connections?: number;

@@ -1,5 +1,6 @@
 import { connect as netConnect, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+// ssh2 is CommonJS: Node gives ESM importers its exports only as the default export.
 import ssh2, { type AnyAuthMethod, type AuthenticationType, type Client, type ParsedKey } from "ssh2";
 import { type AgentPool, isAgentError } from "./agent.js";
 import { classifyError, PreBannerError, ProbeError, type Stage } from "./errors.js";
