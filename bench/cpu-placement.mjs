@@ -19,8 +19,8 @@ function cpuList(text) {
  * `{ clients, fleet }` (taskset CPU lists), or undefined (nothing pinned: asked not to, fewer than two
  * CPUs, or no taskset). Says on stderr which.
  */
-export function pinClients({ disabled = process.env.UPTIME_BENCH_NO_PIN === "1" } = {}) {
-  if (disabled) {
+export function pinClients({ disabled = false } = {}) {
+  if (disabled || process.env.UPTIME_BENCH_NO_PIN === "1") {
     console.error("bench: fleet and clients share the CPUs (not pinned, as asked)");
     return undefined;
   }

@@ -49,7 +49,7 @@ const workerNodeFlags = values["worker-node-flags"].split(/\s+/).filter(Boolean)
 /** Starts a worker, with --worker-node-flags when given. */
 const startWorker = (name, args, options) =>
   startCommand(name, process.execPath, [...workerNodeFlags, bins.worker, ...args], options);
-const placement = pinClients({ disabled: values["no-pin"] || process.env.UPTIME_BENCH_NO_PIN === "1" });
+const placement = pinClients({ disabled: values["no-pin"] });
 const work = join(tmpdir(), `uptime-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 

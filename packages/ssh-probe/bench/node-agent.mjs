@@ -55,7 +55,13 @@ const server = createServer((sock) => {
     const out = [];
     while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
       const length = buffered.readUInt32BE(0);
-      out.push(answer(buffered.subarray(4, 4 + length)));
+      const request = buffered.subarray(4, 4 + length);
+      // A request too short for the lengths it claims gets SSH_AGENT_FAILURE, as OpenSSH's agent answers.
+      let reply = FAILURE;
+      try {
+        reply = answer(request);
+      } catch {}
+      out.push(reply);
       buffered = buffered.subarray(4 + length);
     }
     if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
