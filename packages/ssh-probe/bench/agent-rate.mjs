@@ -12,6 +12,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { message, splitMessages, string } from "./agent-frames.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -32,14 +33,6 @@ for (const [name, v] of [
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
 }
 
-/** An SSH string: uint32 length, then the bytes. An agent message is one, holding its type and body. */
-function string(bytes) {
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-const message = (type, body) => string(Buffer.concat([Buffer.from([type]), body]));
-
 /** Sends `frames` over one connection, `inFlight` at a time; resolves with the answers (type, then body). */
 function converse(socketPath, frames) {
   return new Promise((resolve, reject) => {
@@ -55,11 +48,9 @@ function converse(socketPath, frames) {
     sock.on("connect", send);
     sock.on("error", reject);
     sock.on("data", (chunk) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-        answers.push(buffered.subarray(4, 4 + buffered.readUInt32BE(0)));
-        buffered = buffered.subarray(4 + buffered.readUInt32BE(0));
-      }
+      const { messages, rest } = splitMessages(buffered.length ? Buffer.concat([buffered, chunk]) : chunk);
+      buffered = rest;
+      answers.push(...messages);
       if (answers.length === frames.length) {
         sock.end();
         resolve(answers);

@@ -10,6 +10,7 @@ import { createPrivateKey, sign } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import ssh2 from "ssh2";
+import { message, splitMessages, string } from "./agent-frames.mjs";
 
 const [socketPath, keyPath] = process.argv.slice(2);
 if (!socketPath || !keyPath) {
@@ -24,13 +25,6 @@ if (parsed instanceof Error || parsed.type !== "ssh-ed25519") {
 const publicBlob = parsed.getPublicSSH();
 const privateKey = createPrivateKey(parsed.getPrivatePEM());
 
-/** An SSH string: uint32 length, then the bytes. An agent message is one, holding its type and body. */
-function string(bytes) {
-  const length = Buffer.allocUnsafe(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-const message = (type, body) => string(Buffer.concat([Buffer.from([type]), body]));
 const IDENTITIES = message(
   12,
   Buffer.concat([Buffer.from([0, 0, 0, 1]), string(publicBlob), string(Buffer.from("bench"))]),
@@ -51,19 +45,16 @@ rmSync(socketPath, { force: true });
 const server = createServer((sock) => {
   let buffered = Buffer.alloc(0);
   sock.on("data", (chunk) => {
-    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-    const out = [];
-    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-      const length = buffered.readUInt32BE(0);
-      const request = buffered.subarray(4, 4 + length);
-      // A request too short for the lengths it claims gets SSH_AGENT_FAILURE, as OpenSSH's agent answers.
-      let reply = FAILURE;
+    const { messages, rest } = splitMessages(buffered.length ? Buffer.concat([buffered, chunk]) : chunk);
+    buffered = rest;
+    // A request too short for the lengths it claims gets SSH_AGENT_FAILURE, as OpenSSH's agent answers.
+    const out = messages.map((request) => {
       try {
-        reply = answer(request);
-      } catch {}
-      out.push(reply);
-      buffered = buffered.subarray(4 + length);
-    }
+        return answer(request);
+      } catch {
+        return FAILURE;
+      }
+    });
     if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
   });
   sock.on("error", () => sock.destroy());
