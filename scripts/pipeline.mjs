@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../packages/test-utils/src/free-port.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const bins = {
@@ -14,7 +15,7 @@ export const bins = {
 };
 
 /** A free loopback port for a sender's or sink's `--bind` (the tests' own helper, one implementation). */
-export { freePort } from "../packages/test-utils/src/free-port.mjs";
+export { freePort };
 
 /** Starts a command as a child; resolves its exit code via `.exited`. stdio: [ignore|pipe|inherit] per stream. */
 export function startCommand(name, cmd, args, { stdout = "inherit", stderr = "inherit", env = {} } = {}) {
