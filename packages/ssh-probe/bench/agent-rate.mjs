@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // How fast a real OpenSSH ssh-agent signs: a fresh agent (ssh-agent -D) holding one new key, asked for
 // --requests signatures over --connections long-lived connections with --in-flight requests written to each
-// before its answers are read (the probe's AgentPool uses 4 and 1). Prints signatures/s and this client's CPU
+// before its answers are read (the probe's AgentPool uses up to 32 and 1). Prints signatures/s and this client's CPU
 // per request, for each key type. Every cold login asks the agent for one signature, so a probe cannot log in
 // faster than this through the agent.
 //
-//   node bench/agent-rate.mjs [--requests 20000] [--connections 4] [--in-flight 1] [--key ed25519,ecdsa]
+//   node bench/agent-rate.mjs [--requests 20000] [--connections 32] [--in-flight 1] [--key ed25519,ecdsa]
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -17,7 +17,7 @@ import { message, splitMessages, string } from "./agent-frames.mjs";
 const { values } = parseArgs({
   options: {
     requests: { type: "string", default: "20000" },
-    connections: { type: "string", default: "4" },
+    connections: { type: "string", default: "32" },
     "in-flight": { type: "string", default: "1" },
     key: { type: "string", default: "ed25519,ecdsa" },
   },

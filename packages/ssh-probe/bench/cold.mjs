@@ -100,6 +100,7 @@ async function round({ name, mode, create }) {
     if (values.pooled) pools.set(name, probe);
   }
   const cpu0 = process.cpuUsage();
+  const ru0 = process.resourceUsage();
   const t0 = performance.now();
   let failed = 0;
   let firstError;
@@ -111,12 +112,18 @@ async function round({ name, mode, create }) {
   }
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const ru1 = process.resourceUsage();
   if (!values.pooled) await probe.close();
   return {
     variant: name,
     failed,
     firstError,
     cpuMsPerHost: (cpu.user + cpu.system) / 1000 / targets.length,
+    // Times this process slept and was woken (voluntary context switches): a variant held back by something
+    // else wakes for fewer events at a time, and each wake costs CPU.
+    wakesPerHost: Number(
+      ((ru1.voluntaryContextSwitches - ru0.voluntaryContextSwitches) / targets.length).toFixed(2),
+    ),
     hostsPerS: Math.round((targets.length / wall) * 1000),
   };
 }

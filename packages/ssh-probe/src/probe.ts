@@ -101,7 +101,7 @@ function summarize(r: ResolvedTarget): ResolvedSummary {
 export function createProbe(options: ProbeOptions = {}): Probe {
   const opts = resolveOptions(options);
   const logger = opts.logger;
-  // One agent client per socket: a few long-lived connections to the agent instead of one per login.
+  // One agent client per socket: up to 32 long-lived connections to the agent instead of one per login.
   // ssh_config's IdentityAgent may name another socket for some hosts.
   const agents = new Map<string, AgentPool>();
   const agentFor = (socket: string | undefined): AgentPool | undefined => {

@@ -8,7 +8,7 @@ import { AgentPool } from "../src/agent.js";
 import { createProbe } from "../src/index.js";
 import type { ProbeResult } from "../src/types.js";
 
-test("a real ssh-agent under 1,000 concurrent probes: every host ok, over a few agent connections", async () => {
+test("a real ssh-agent under 1,000 concurrent probes: every host ok, over the agent pool's connections", async () => {
   const fleet = await startFleet({ hosts: 1000 });
   onTestFinished(() => fleet.close());
   const agent = await startAgent([fleet.clientKeyPath]);
@@ -66,6 +66,24 @@ test("the agent pool lists identities once, signs over its few connections, and 
   await new Promise((r) => setTimeout(r, 5));
   await expect(nowhere.listIdentities()).rejects.toMatchObject({ name: "AgentError" });
   expect(nowhere.stats()).toMatchObject({ connects: 4, retries: 2 });
+});
+
+test("the agent pool opens connections only as requests overlap, up to 32 by default", async () => {
+  const fleet = await startFleet({ hosts: 0 });
+  onTestFinished(() => fleet.close());
+  const agent = await startAgent([fleet.clientKeyPath]);
+  onTestFinished(() => agent.stop());
+  const pool = new AgentPool(agent.socketPath);
+  onTestFinished(() => pool.close());
+  const [key] = await pool.listIdentities();
+  const data = Buffer.from("session data to sign");
+  // One request at a time needs one connection.
+  for (let i = 0; i < 5; i++) expect(key!.verify(data, await pool.sign(key!, data, undefined))).toBe(true);
+  expect(pool.stats()).toMatchObject({ connects: 1, open: 1 });
+  // 300 at once: every connection of the pool carries one, the rest wait in the queue.
+  const sigs = await Promise.all(Array.from({ length: 300 }, () => pool.sign(key!, data, undefined)));
+  for (const sig of sigs) expect(key!.verify(data, sig)).toBe(true);
+  expect(pool.stats()).toMatchObject({ connects: 32, open: 32, queued: 0, requests: 306, retries: 0 });
 });
 
 test("the agent killed mid-run: affected probes fail with AGENT after retries, never AUTH; a new agent at the same socket is used", async () => {
