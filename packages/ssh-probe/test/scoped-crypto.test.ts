@@ -65,4 +65,7 @@ test("the cached host-key verify serves our connections only: ssh2 keys and clie
   // which shows where ssh2 keeps its curve25519 methods); the bare client's exports are not ours.
   expect(after.publicKeysReused - before.publicKeysReused).toBeGreaterThanOrEqual(19);
   expect(after.publicKeysReused - before.publicKeysReused).toBeLessThanOrEqual(20);
+  // Those exports were the raw 32 bytes, not DER (every host answered, so the server derived the same secret).
+  expect(after.rawPublicKeys - before.rawPublicKeys).toBeGreaterThanOrEqual(19);
+  expect(after.rawPublicKeys - before.rawPublicKeys).toBeLessThanOrEqual(20);
 });
