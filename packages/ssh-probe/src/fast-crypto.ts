@@ -156,7 +156,7 @@ const publicKeys = new WeakMap<object, unknown>();
 
 /** An X25519 public KeyObject's 32 bytes, the same bytes as the end of its DER; undefined if it is not one. */
 function rawPublicKey(key: KeyObject | undefined): Buffer | undefined {
-  if (!key || key.asymmetricKeyType !== "x25519") return undefined;
+  if (key?.asymmetricKeyType !== "x25519") return undefined;
   try {
     const { x } = key.export({ format: "jwk" });
     const raw = typeof x === "string" ? Buffer.from(x, "base64url") : undefined;
