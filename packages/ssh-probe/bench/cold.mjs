@@ -5,11 +5,14 @@
 //
 //   node bench/cold.mjs [--hosts 1500] [--concurrency 256] [--rounds 3] [--mode keyfile|agent|both]
 //                       [--profile] [--top 30] [--baseline DIR] [--pooled] [--shared-host-key]
-//                       [--latency MS] [--agent-impl openssh|node]
+//                       [--latency MS] [--agent-impl openssh|node] [--rate N]
 //
 // --pooled: pooled re-probes instead of cold ones (each variant keeps one pool of `hosts` connections, filled by
 // a warm-up round; then every round re-probes every host over it). --shared-host-key: the fleet of the old
 // benchmarks, one host key for every host. --latency MS: the fleet delays every write by MS.
+// --rate N: hand the probe N hosts per second instead of all at once, so that every variant runs at the same
+// rate (below what the slowest can do) and idles alike: an event loop woken for fewer events at a time spends
+// more CPU per event, so variants that run at different rates are not compared like for like.
 // --agent-impl node: the agent path through node-agent.mjs (OpenSSL's ed25519, in a process of its own on the
 // fleet's CPUs) instead of the fleet's OpenSSH ssh-agent, whose slow signatures hold the probe back.
 // --baseline DIR: a build of another version of this package (a copy of its dist/); each round also runs it, the
@@ -39,9 +42,13 @@ const { values } = parseArgs({
     "shared-host-key": { type: "boolean", default: false },
     latency: { type: "string", default: "0" },
     "agent-impl": { type: "string", default: "openssh" },
+    rate: { type: "string", default: "0" },
   },
 });
 const hosts = Number(values.hosts);
+const rate = Number(values.rate);
+if (!Number.isFinite(rate) || rate < 0)
+  throw new Error(`--rate is hosts per second (0: all at once), not ${values.rate}`);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const modes = values.mode === "both" ? ["keyfile", "agent"] : [values.mode];
@@ -90,6 +97,16 @@ function optionsFor(mode) {
   };
 }
 
+/** `list`, released at `perSecond` items per second. */
+async function* paced(list, perSecond) {
+  const t0 = performance.now();
+  for (let i = 0; i < list.length; i++) {
+    const wait = t0 + (i / perSecond) * 1000 - performance.now();
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    yield list[i];
+  }
+}
+
 /** The pooled probe of each variant, kept across rounds. */
 const pools = new Map();
 
@@ -104,7 +121,7 @@ async function round({ name, mode, create }) {
   const t0 = performance.now();
   let failed = 0;
   let firstError;
-  for await (const r of probe.probeAll(targets)) {
+  for await (const r of probe.probeAll(rate > 0 ? paced(targets, rate) : targets)) {
     if (!r.ok) {
       failed++;
       firstError ??= `${r.error.code} ${r.error.message}`;
@@ -152,6 +169,7 @@ try {
     rounds,
     pooled: values.pooled,
     "added latency ms": Number(values.latency),
+    "rate hosts/s": rate || "all at once",
     "agent implementation": values["agent-impl"],
     // Throughput medians: a variant held back by something other than our CPU (ssh-agent answering one
     // signature at a time, on a CPU shared with the fleet) idles between events, and an event loop woken for
